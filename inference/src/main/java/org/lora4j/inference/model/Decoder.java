@@ -1,0 +1,112 @@
+package org.lora4j.inference.model;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.lora4j.inference.config.ModelConfig;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The configurable decoder-only transformer behind every supported architecture:
+ * embed → N × {@link DecoderLayer} → final RMSNorm → lm_head (or the tied embeddings).
+ * Holds only immutable weights; run state (KV cache, masks) is passed in.
+ */
+public final class Decoder {
+    private final ModelWeights weights;
+    private final RotaryEmbedding rope;
+
+    public Decoder(ModelWeights weights) {
+        this.weights = weights;
+        this.rope = new RotaryEmbedding(weights.config());
+    }
+
+    public ModelConfig config() {
+        return weights.config();
+    }
+
+    public ModelWeights weights() {
+        return weights;
+    }
+
+    /**
+     * Runs ids {@code [B][T]} at positions {@code [B][T]} through every layer and returns the final-normed
+     * hidden states {@code [B·T, H]}. With a cache, the tokens occupy its next T slots and attend to all
+     * earlier ones; {@code mask} decides which slots are visible.
+     */
+    public INDArray hidden(int[][] ids, int[][] positions, AttentionMask mask, KvCache cache) {
+        ModelConfig c = weights.config();
+        int batch = ids.length;
+        int t = ids[0].length;
+        int start = cache == null ? 0 : cache.length();
+        int s = start + t;
+        if (s > c.maxPositionEmbeddings() && cache != null) {
+            System.err.println("warning: sequence length " + s + " exceeds max_position_embeddings="
+                    + c.maxPositionEmbeddings());
+        }
+        INDArray x = embed(flatten(ids, c.vocabSize()));                            // [B·T, H]
+        RotaryEmbedding.Table table = rope.table(flattenPositions(positions, t), weights.dataType());
+        Map<Integer, INDArray> masks = new HashMap<>();
+        for (LayerWeights layer : weights.layers()) {
+            int window = c.slidingWindowForLayer(layer.index());
+            INDArray m = masks.computeIfAbsent(window,
+                    w -> mask.build(batch, start, t, s, w, weights.dataType()));    // [B, 1, 1, T, S]
+            x = DecoderLayer.forward(c, layer, x, batch, t, table, cache, m);
+        }
+        if (cache != null) {
+            cache.advance(t);
+        }
+        return RmsNorm.forward(x, weights.norm(), c.rmsNormEps());
+    }
+
+    /** hidden {@code [N, H]} → logits {@code [N, V]}. */
+    public INDArray logits(INDArray hidden) {
+        INDArray out = Nd4j.createUninitialized(hidden.dataType(), hidden.size(0), weights.lmHead().size(0));
+        Nd4j.gemm(Tensors.contiguous(hidden), weights.lmHead(), out, false, true, 1.0, 0.0);
+        return out;
+    }
+
+    /** Full forward: logits {@code [B·T, V]} for every position (causal, no padding). */
+    public INDArray forward(int[][] ids) {
+        int[][] pos = new int[ids.length][];
+        for (int b = 0; b < ids.length; b++) {
+            pos[b] = new int[ids[b].length];
+            for (int i = 0; i < pos[b].length; i++) {
+                pos[b][i] = i;
+            }
+        }
+        return logits(hidden(ids, pos, AttentionMask.causal(), null));
+    }
+
+    /** Embedding lookup: ids {@code [N]} → rows of embed_tokens {@code [N, H]}. */
+    private INDArray embed(int[] ids) {
+        return Nd4j.pullRows(weights.embedTokens(), 1, ids);
+    }
+
+    private static int[] flatten(int[][] ids, int vocab) {
+        int t = ids[0].length;
+        int[] flat = new int[ids.length * t];
+        for (int b = 0; b < ids.length; b++) {
+            if (ids[b].length != t) {
+                throw new IllegalArgumentException("every row of a batch must have the same length: row 0 has " + t
+                        + " tokens, row " + b + " has " + ids[b].length + " (pad the rows)");
+            }
+            for (int i = 0; i < t; i++) {
+                int id = ids[b][i];
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("token id " + id + " at row " + b + ", position " + i
+                            + " is outside the vocabulary [0, " + vocab + ")");
+                }
+                flat[b * t + i] = id;
+            }
+        }
+        return flat;
+    }
+
+    private static int[] flattenPositions(int[][] positions, int t) {
+        int[] flat = new int[positions.length * t];
+        for (int b = 0; b < positions.length; b++) {
+            System.arraycopy(positions[b], 0, flat, b * t, t);
+        }
+        return flat;
+    }
+}

@@ -1,0 +1,66 @@
+package org.lora4j.inference.model;
+
+import org.lora4j.inference.config.ModelConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Run state of incremental decoding: per layer, the keys (after RoPE) and values of every slot so far,
+ * each {@code [B, nKV, capacity, hd]}. Belongs to one generation run, never to the model.
+ */
+public final class KvCache {
+    private final INDArray[] keys;
+    private final INDArray[] values;
+    private final int capacity;
+    private int length;
+
+    public KvCache(ModelConfig c, int batch, int capacity, DataType dtype) {
+        this.capacity = capacity;
+        keys = new INDArray[c.numHiddenLayers()];
+        values = new INDArray[c.numHiddenLayers()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = Nd4j.zeros(dtype, batch, c.numKeyValueHeads(), capacity, c.headDim());
+            values[i] = Nd4j.zeros(dtype, batch, c.numKeyValueHeads(), capacity, c.headDim());
+        }
+    }
+
+    /** Slots already filled; the next forward writes from here. */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Writes k, v {@code [B, nKV, T, hd]} at slots {@code [length, length+T)} of {@code layer}. */
+    void write(int layer, INDArray k, INDArray v) {
+        int t = (int) k.size(2);
+        if (length + t > capacity) {
+            throw new IllegalStateException("KV cache holds " + capacity + " slots; " + length + " used, " + t
+                    + " more requested (raise the cache capacity or lower max_new_tokens)");
+        }
+        slots(keys[layer], length, length + t).assign(k);
+        slots(values[layer], length, length + t).assign(v);
+    }
+
+    /** Keys of slots {@code [0, end)}: {@code [B, nKV, end, hd]}. */
+    INDArray keys(int layer, int end) {
+        return slots(keys[layer], 0, end);
+    }
+
+    INDArray values(int layer, int end) {
+        return slots(values[layer], 0, end);
+    }
+
+    /** Marks {@code t} more slots as filled (after every layer has written them). */
+    void advance(int t) {
+        length += t;
+    }
+
+    private static INDArray slots(INDArray a, int from, int to) {
+        return a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(from, to), NDArrayIndex.all());
+    }
+}
