@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.function.Function;
 import org.lora4j.inference.model.AttentionMask;
 import org.lora4j.inference.model.Decoder;
+import org.lora4j.inference.model.ForwardContext;
 import org.lora4j.inference.model.KvCache;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -22,9 +23,17 @@ public final class Generator {
     }
 
     private final Decoder decoder;
+    private final ForwardContext ctx;
 
+    /** Generation from the frozen base. */
     public Generator(Decoder decoder) {
+        this(decoder, ForwardContext.BASE);
+    }
+
+    /** Generation with an unmerged adapter (or any other forward context without dropout). */
+    public Generator(Decoder decoder, ForwardContext ctx) {
         this.decoder = decoder;
+        this.ctx = ctx;
     }
 
     /**
@@ -67,7 +76,7 @@ public final class Generator {
         }
         AttentionMask mask = new AttentionMask(valid, null);
         KvCache cache = new KvCache(decoder.config(), batch, capacity, decoder.weights().dataType());
-        float[][] logits = lastLogits(decoder.hidden(ids, pos, mask, cache), batch, promptLen);
+        float[][] logits = lastLogits(decoder.hidden(ids, pos, mask, cache, ctx), batch, promptLen);
 
         for (int step = 0; step < cfg.maxNewTokens(); step++) {
             int[][] next = new int[batch][1];
@@ -90,7 +99,7 @@ public final class Generator {
             if (!anyActive) {
                 break;
             }
-            logits = lastLogits(decoder.hidden(next, nextPositions, mask, cache), batch, 1);
+            logits = lastLogits(decoder.hidden(next, nextPositions, mask, cache, ctx), batch, 1);
         }
         List<Generation> out = new ArrayList<>(batch);
         for (Row r : rows) {
@@ -106,7 +115,7 @@ public final class Generator {
             last[b] = b * t + t - 1;
         }
         INDArray rows = t == 1 ? hidden : hidden.getRows(last);
-        return decoder.logits(rows).toFloatMatrix();
+        return decoder.lmHead().forward(rows, ctx).y().toFloatMatrix();
     }
 
     /** Mutable state of one row during a run. */

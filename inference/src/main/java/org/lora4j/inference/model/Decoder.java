@@ -28,12 +28,21 @@ public final class Decoder {
         return weights;
     }
 
+    public RotaryEmbedding rope() {
+        return rope;
+    }
+
     /**
      * Runs ids {@code [B][T]} at positions {@code [B][T]} through every layer and returns the final-normed
      * hidden states {@code [B·T, H]}. With a cache, the tokens occupy its next T slots and attend to all
      * earlier ones; {@code mask} decides which slots are visible.
      */
     public INDArray hidden(int[][] ids, int[][] positions, AttentionMask mask, KvCache cache) {
+        return hidden(ids, positions, mask, cache, ForwardContext.BASE);
+    }
+
+    /** As {@link #hidden(int[][], int[][], AttentionMask, KvCache)}, with an adapter applied unmerged. */
+    public INDArray hidden(int[][] ids, int[][] positions, AttentionMask mask, KvCache cache, ForwardContext ctx) {
         ModelConfig c = weights.config();
         int batch = ids.length;
         int t = ids[0].length;
@@ -50,7 +59,7 @@ public final class Decoder {
             int window = c.slidingWindowForLayer(layer.index());
             INDArray m = masks.computeIfAbsent(window,
                     w -> mask.build(batch, start, t, s, w, weights.dataType()));    // [B, 1, 1, T, S]
-            x = DecoderLayer.forward(c, layer, x, batch, t, table, cache, m);
+            x = DecoderLayer.forward(c, layer, x, batch, t, table, cache, m, ctx).y();
         }
         if (cache != null) {
             cache.advance(t);
@@ -60,9 +69,12 @@ public final class Decoder {
 
     /** hidden {@code [N, H]} → logits {@code [N, V]}. */
     public INDArray logits(INDArray hidden) {
-        INDArray out = Nd4j.createUninitialized(hidden.dataType(), hidden.size(0), weights.lmHead().size(0));
-        Nd4j.gemm(Tensors.contiguous(hidden), weights.lmHead(), out, false, true, 1.0, 0.0);
-        return out;
+        return lmHead().forward(hidden);
+    }
+
+    /** lm_head as a linear layer (the tied embedding matrix when {@code tie_word_embeddings}). */
+    public Linear lmHead() {
+        return new Linear("lm_head", weights.lmHead(), null);
     }
 
     /** Full forward: logits {@code [B·T, V]} for every position (causal, no padding). */
@@ -78,11 +90,11 @@ public final class Decoder {
     }
 
     /** Embedding lookup: ids {@code [N]} → rows of embed_tokens {@code [N, H]}. */
-    private INDArray embed(int[] ids) {
+    INDArray embed(int[] ids) {
         return Nd4j.pullRows(weights.embedTokens(), 1, ids);
     }
 
-    private static int[] flatten(int[][] ids, int vocab) {
+    static int[] flatten(int[][] ids, int vocab) {
         int t = ids[0].length;
         int[] flat = new int[ids.length * t];
         for (int b = 0; b < ids.length; b++) {
@@ -102,7 +114,7 @@ public final class Decoder {
         return flat;
     }
 
-    private static int[] flattenPositions(int[][] positions, int t) {
+    static int[] flattenPositions(int[][] positions, int t) {
         int[] flat = new int[positions.length * t];
         for (int b = 0; b < positions.length; b++) {
             System.arraycopy(positions[b], 0, flat, b * t, t);

@@ -1,16 +1,28 @@
 package org.lora4j.inference.model;
 
+import org.lora4j.adapters.lora.LoraWeights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A frozen linear layer in HF layout: {@code y = x·Wᵀ + b}.
+ * A frozen linear layer in HF layout, with an optional LoRA branch from the {@link ForwardContext}:
+ * <pre>
+ *   forward:   y = x·Wᵀ + b (+ LoRA Δy)
+ *   backward:  dx = dy·W (+ LoRA dx); W and b are frozen and get no gradient
+ * </pre>
  *
  * @param name   HF module path, e.g. {@code model.layers.0.self_attn.q_proj}
  * @param weight {@code [out, in]}
  * @param bias   {@code [out]} or null
  */
 public record Linear(String name, INDArray weight, INDArray bias) {
+
+    /** The LoRA branch's cache, or null for a plain frozen layer (dx needs only dy and W). */
+    public record Cache(LoraBranch.Cache lora) {
+    }
+
+    public record Out(INDArray y, Cache cache) {
+    }
 
     public int inFeatures() {
         return (int) weight.size(1);
@@ -20,13 +32,34 @@ public record Linear(String name, INDArray weight, INDArray bias) {
         return (int) weight.size(0);
     }
 
-    /** x {@code [N, in]} → y {@code [N, out]}. */
+    /** x {@code [N, in]} → y {@code [N, out]} through the frozen base only. */
     public INDArray forward(INDArray x) {
-        INDArray y = Nd4j.createUninitialized(x.dataType(), x.size(0), outFeatures()); // [N, out]
-        Nd4j.gemm(Tensors.contiguous(x), weight, y, false, true, 1.0, 0.0);
+        return forward(x, ForwardContext.BASE).y();
+    }
+
+    public Out forward(INDArray x, ForwardContext ctx) {
+        INDArray xc = Tensors.contiguous(x);
+        INDArray y = Nd4j.createUninitialized(x.dataType(), x.size(0), outFeatures());  // [N, out]
+        Nd4j.gemm(xc, weight, y, false, true, 1.0, 0.0);
         if (bias != null) {
             y.addiRowVector(bias);
         }
-        return y;
+        LoraWeights lora = ctx.loraOf(name);
+        if (lora == null) {
+            return new Out(y, new Cache(null));
+        }
+        LoraBranch.Out branch = LoraBranch.forward(xc, lora, ctx.dropout());
+        return new Out(y.addi(branch.delta()), new Cache(branch.cache()));
+    }
+
+    /** dy {@code [N, out]} → dx {@code [N, in]}; LoRA gradients are added into the adapter's buffers. */
+    public INDArray backward(INDArray dy, Cache cache, ForwardContext ctx) {
+        INDArray dyc = Tensors.contiguous(dy);
+        INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.size(0), inFeatures());
+        Nd4j.gemm(dyc, weight, dx, false, false, 1.0, 0.0);                           // dx = dy·W
+        if (cache.lora() != null) {
+            dx.addi(LoraBranch.backward(dyc, ctx.loraOf(name), cache.lora()));
+        }
+        return dx;
     }
 }

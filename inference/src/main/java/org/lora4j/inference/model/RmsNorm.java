@@ -4,22 +4,39 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * RMSNorm (Zhang &amp; Sennrich 2019) as HF {@code LlamaRMSNorm}:
- * {@code y = x / sqrt(mean(x²) + eps) ⊙ weight}, computed per row.
+ * RMSNorm (Zhang &amp; Sennrich 2019) as HF {@code LlamaRMSNorm}, per row of {@code [N, H]}, weight frozen:
+ * <pre>
+ *   forward:   r = 1/√(mean(x²) + eps);   x̂ = x·r;   y = x̂ ⊙ w
+ *   backward:  g = dy ⊙ w;   dx = r · (g − x̂ · mean(g ⊙ x̂))
+ * </pre>
  */
 public final class RmsNorm {
     private RmsNorm() {
     }
 
-    /** x {@code [N, H]}, weight {@code [H]} → y {@code [N, H]}. */
-    public static INDArray forward(INDArray x, INDArray weight, double eps) {
-        INDArray rstd = rstd(x, eps);                    // [N, 1]
-        return x.mulColumnVector(rstd).muliRowVector(weight);
+    /** x {@code [N, H]}, rstd {@code [N, 1]}. */
+    public record Cache(INDArray x, INDArray rstd) {
     }
 
-    /** {@code 1 / sqrt(mean(x², last) + eps)} as a column {@code [N, 1]}. */
-    static INDArray rstd(INDArray x, double eps) {
-        INDArray ms = x.mul(x).mean(true, 1);            // [N, 1]
-        return Transforms.pow(ms.addi(eps), -0.5, false);
+    public record Out(INDArray y, Cache cache) {
+    }
+
+    /** x {@code [N, H]}, weight {@code [H]} → y {@code [N, H]}. */
+    public static INDArray forward(INDArray x, INDArray weight, double eps) {
+        return forwardWithCache(x, weight, eps).y();
+    }
+
+    public static Out forwardWithCache(INDArray x, INDArray weight, double eps) {
+        INDArray ms = x.mul(x).mean(true, 1);                          // [N, 1]
+        INDArray rstd = Transforms.pow(ms.addi(eps), -0.5, false);     // [N, 1]
+        return new Out(x.mulColumnVector(rstd).muliRowVector(weight), new Cache(x, rstd));
+    }
+
+    /** dy {@code [N, H]} → dx {@code [N, H]}. */
+    public static INDArray backward(INDArray dy, INDArray weight, Cache c) {
+        INDArray xhat = c.x().mulColumnVector(c.rstd());               // [N, H]
+        INDArray g = dy.mulRowVector(weight);                          // [N, H]
+        INDArray proj = g.mul(xhat).mean(true, 1);                     // [N, 1]
+        return g.subi(xhat.muliColumnVector(proj)).muliColumnVector(c.rstd());
     }
 }

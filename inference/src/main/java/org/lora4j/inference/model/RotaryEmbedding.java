@@ -10,7 +10,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Rotary position embedding (Su et al. 2021, RoFormer) in the HF {@code rotate_half} convention:
  * the head dimension is split into halves, {@code x' = x ⊙ cos + rotate_half(x) ⊙ sin} with
  * {@code rotate_half(x) = [-x₂, x₁]}, {@code cos = cos([p·f, p·f])} for inverse frequencies
- * {@code f_j = 1/θ^(2j/d)} rescaled by {@code rope_scaling}.
+ * {@code f_j = 1/θ^(2j/d)} rescaled by {@code rope_scaling}. The rotation is orthogonal, so its backward is
+ * the inverse rotation: {@code dx = dy ⊙ cos + rotate_halfᵀ(dy ⊙ sin)} with {@code rotate_halfᵀ(z) = [z₂, −z₁]}.
  */
 public final class RotaryEmbedding {
     private final float[] invFreq; // [hd/2]
@@ -58,6 +59,15 @@ public final class RotaryEmbedding {
     /** x {@code [N, heads, hd]} → rotated copy {@code [N, heads, hd]}. */
     public static INDArray apply(INDArray x, Table t) {
         return x.mul(t.cos()).addi(rotateHalf(x).muli(t.sin()));
+    }
+
+    /** dy {@code [N, heads, hd]} → dx {@code [N, heads, hd]}. */
+    public static INDArray backward(INDArray dy, Table t) {
+        INDArray ys = dy.mul(t.sin());
+        long half = dy.size(2) / 2;
+        INDArray z1 = ys.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half));
+        INDArray z2 = ys.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half));
+        return dy.mul(t.cos()).addi(Nd4j.concat(2, z2, z1.neg()));
     }
 
     /** {@code [-x₂, x₁]} over the last axis. */

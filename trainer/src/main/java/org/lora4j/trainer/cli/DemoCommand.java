@@ -60,7 +60,7 @@ public final class DemoCommand implements Callable<Integer> {
                 o.println("sampled (T=0.8, top-k 40, top-p 0.95, seed 7): "
                         + lm.generate(List.of(textIds), sampled, null).get(0).text().replace("\n", "\\n"));
                 int[] sentence = tok.encode(Corpus.sentences(1, 1).get(0), true);
-                float[][] lp = LogProbs.logSoftmax(lm.decoder().forward(new int[][] {sentence}).toFloatMatrix());
+                float[][] lp = LogProbs.logSoftmax(lm.logits(sentence));
                 double nll = LogProbs.sequenceNll(lp, sentence);
                 o.printf("perplexity of a corpus sentence (%d tokens): %.2f (vocab %d: random weights score near it)%n",
                         sentence.length, Math.exp(nll / (sentence.length - 1)), lm.config().vocabSize());

@@ -48,7 +48,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("score takes one sequence, found " + prompts.size());
             }
             int[] ids = prompts.get(0);
-            float[][] logits = lm.decoder().forward(new int[][] {ids}).toFloatMatrix(); // [T, V]
+            float[][] logits = lm.logits(ids); // [T, V]
             float[][] logprobs = LogProbs.logSoftmax(logits);
             double nll = LogProbs.sequenceNll(logprobs, ids);
             int scored = ids.length - 1;

@@ -1,0 +1,159 @@
+package org.lora4j.trainer.train;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.lora4j.adapters.lora.LoraAdapter;
+import org.lora4j.adapters.lora.LoraConfig;
+import org.lora4j.adapters.lora.LoraInit;
+import org.lora4j.adapters.lora.TargetModules;
+import org.lora4j.adapters.peft.PeftAdapterFiles;
+import org.lora4j.data.tokenizer.HfTokenizer;
+import org.lora4j.inference.LanguageModel;
+import org.lora4j.trainer.optim.AdamW;
+import org.lora4j.trainer.recipe.AdapterSection;
+import org.lora4j.trainer.recipe.Recipe;
+import org.lora4j.trainer.recipe.RecipeLoader;
+import org.lora4j.trainer.schedule.LrSchedule;
+import org.lora4j.trainer.state.CheckpointDir;
+import org.lora4j.trainer.state.TrainerState;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * A training run as a recipe describes it: loads the base and tokenizer, builds the data, initialises the LoRA
+ * adapter, and runs {@link Trainer} from scratch or from the newest checkpoint in the output folder. The final
+ * adapter (PEFT files), the resolved recipe and the metrics land in {@code checkpoint.output_dir}.
+ */
+public final class TrainingJob {
+    private TrainingJob() {
+    }
+
+    /** What a finished run reports. */
+    public record Summary(Path outputDir, Path adapterDir, long trainableParameters, long steps, double finalLoss,
+                          Evaluator.Result before, Evaluator.Result after) {
+    }
+
+    public static Summary run(Recipe recipe, boolean resume, PrintStream console) {
+        if (recipe.adapter().method().equals("none")) {
+            throw new IllegalArgumentException("adapter.method is 'none': there is nothing to train. Set adapter.method:"
+                    + " lora (full-parameter training is not available yet)");
+        }
+        Path out = Path.of(recipe.checkpoint().outputDir());
+        Optional<Path> latest = CheckpointDir.latest(out);
+        if (latest.isPresent() && !resume) {
+            throw new IllegalArgumentException(out + " already holds " + latest.get().getFileName() + "; pass --resume "
+                    + "to continue that run, or set checkpoint.output_dir to a new folder");
+        }
+        DataType dtype = dataType(recipe.model().dtype());
+        try (LanguageModel base = LanguageModel.load(Path.of(recipe.model().path()), dtype)) {
+            HfTokenizer tok = base.requireTokenizer("training on text");
+            int seqLen = recipe.data().maxSeqLen();
+            List<int[]> train = TokenChunks.fromFile(Path.of(recipe.data().train()), tok, seqLen);
+            List<int[]> val = List.of();
+            if (recipe.data().validation() != null) {
+                val = TokenChunks.fromFile(Path.of(recipe.data().validation()), tok, seqLen);
+            } else if (recipe.data().validationSplit() > 0) {
+                int n = Math.max(1, (int) Math.round(train.size() * recipe.data().validationSplit()));
+                val = train.subList(train.size() - n, train.size());
+                train = train.subList(0, train.size() - n);
+            }
+            LoraConfig cfg = loraConfig(recipe.adapter(), recipe.model().path());
+            LoraAdapter adapter = LoraAdapter.init(cfg, base.linearShapes(), recipe.training().seed(), dtype);
+            LanguageModel lm = base.withAdapter(adapter);
+            var t = recipe.training();
+            BatchSampler sampler = new BatchSampler(train, t.batchSize(), t.seed());
+            long maxSteps = t.maxSteps() > 0 ? t.maxSteps()
+                    : Math.max(1, t.epochs() * sampler.batchesPerEpoch() / t.gradientAccumulationSteps());
+            var o = recipe.optimizer();
+            AdamW opt = new AdamW(adapter.parameters(), o.beta1(), o.beta2(), o.eps(), o.weightDecay());
+            var sc = recipe.schedule();
+            LrSchedule schedule = LrSchedule.of(sc.type(), o.lr(), sc.warmupSteps(), maxSteps, sc.minLrRatio());
+            String yaml = RecipeLoader.toYaml(recipe);
+            Trainer.Settings settings = new Trainer.Settings(maxSteps, t.gradientAccumulationSteps(), t.seed(),
+                    cfg.loraDropout(), o.maxGradNorm(), t.evalEvery(), t.evalBatches(), t.batchSize(),
+                    recipe.checkpoint().saveEvery(), recipe.checkpoint().keepLast(),
+                    recipe.logging().logEvery(), out, yaml);
+            TrainerState state = TrainerState.initial(t.seed()).withRecipeHash(RecipeLoader.hash(recipe));
+            MetricsLog log;
+            Trainer trainer;
+            if (latest.isPresent()) {
+                log = new MetricsLog(out.resolve(recipe.logging().metricsFile()), console, recipe.logging().logEvery(),
+                        CheckpointDir.stepOf(latest.get()));
+                trainer = new Trainer(lm.decoder(), adapter, sampler, val, opt, schedule, settings, log);
+                state = trainer.resume(latest.get());
+                console.println("resuming from " + latest.get() + " at step " + state.step());
+            } else {
+                log = new MetricsLog(out.resolve(recipe.logging().metricsFile()), console, recipe.logging().logEvery(), -1);
+                trainer = new Trainer(lm.decoder(), adapter, sampler, val, opt, schedule, settings, log);
+            }
+            console.printf(Locale.ROOT, "%s%nLoRA r=%d alpha=%s on %d modules: %,d trainable parameters (%.3f%% of %,d)%n"
+                            + "%d training sequences of %d tokens, %d validation; %d steps of %d x %d sequences%n",
+                    lm.config(), cfg.r(), cfg.loraAlpha(), adapter.modules().size(), adapter.trainableParameterCount(),
+                    100.0 * adapter.trainableParameterCount() / lm.decoder().weights().parameterCount(),
+                    lm.decoder().weights().parameterCount(), train.size(), seqLen, val.size(), maxSteps,
+                    t.gradientAccumulationSteps(), t.batchSize());
+            Evaluator.Result before = val.isEmpty() || latest.isPresent() ? null : trainer.evaluate();
+            if (before != null) {
+                console.printf(Locale.ROOT, "before training: val_loss %.4f  perplexity %.3f%n", before.loss(),
+                        before.perplexity());
+            }
+            Files.createDirectories(out);
+            RecipeLoader.save(recipe, out.resolve("recipe.yaml"));
+            TrainerState end = trainer.run(state);
+            Path adapterDir = out.resolve("adapter");
+            PeftAdapterFiles.save(adapterDir, adapter);
+            Evaluator.Result after = val.isEmpty() ? null : trainer.evaluate();
+            console.println("adapter written to " + adapterDir);
+            return new Summary(out, adapterDir, adapter.trainableParameterCount(), end.step(), lastLoss(out, recipe),
+                    before, after);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Maps the recipe's adapter section onto PEFT's LoraConfig. */
+    public static LoraConfig loraConfig(AdapterSection a, String baseModel) {
+        TargetModules targets;
+        if (a.targetRegex() != null) {
+            targets = new TargetModules.Regex(a.targetRegex());
+        } else if (a.targetModules().equals(List.of(AdapterSection.ALL_LINEAR))) {
+            targets = new TargetModules.AllLinear();
+        } else {
+            targets = new TargetModules.Names(a.targetModules());
+        }
+        LoraInit init = switch (a.initLoraWeights()) {
+            case "gaussian" -> LoraInit.GAUSSIAN;
+            case "false" -> LoraInit.RANDOM;
+            default -> LoraInit.KAIMING_UNIFORM;
+        };
+        return new LoraConfig(a.r(), a.loraAlpha(), a.loraDropout(), targets, a.layersToTransform(), a.useRslora(),
+                init, baseModel);
+    }
+
+    public static DataType dataType(String name) {
+        return switch (name) {
+            case "float32", "fp32" -> DataType.FLOAT;
+            case "float64", "fp64" -> DataType.DOUBLE;
+            default -> throw new IllegalArgumentException("model.dtype '" + name + "' is not supported for training; "
+                    + "use float32 (weights stored as bf16/fp16 are converted on load)");
+        };
+    }
+
+    private static double lastLoss(Path out, Recipe recipe) {
+        try {
+            List<String> lines = Files.readAllLines(out.resolve(recipe.logging().metricsFile()));
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                var n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(i));
+                if (n.has("loss")) {
+                    return n.get("loss").asDouble();
+                }
+            }
+        } catch (java.io.IOException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+}
