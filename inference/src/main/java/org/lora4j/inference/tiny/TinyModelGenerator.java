@@ -88,6 +88,22 @@ public final class TinyModelGenerator {
         }
     }
 
+    /**
+     * Writes only config.json and random weights for {@code config} (no tokenizer files): benchmark-sized models
+     * whose vocabulary would take too long to train a tokenizer for. Use {@code --prompt-ids} with them.
+     */
+    public static void writeModel(Path dir, ModelConfig config, long seed, DType storage) {
+        try {
+            Files.createDirectories(dir);
+            writeAtomically(dir.resolve("config.json"),
+                    JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config.toJson()));
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors(config, seed, storage),
+                    Map.of("format", "pt"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the model into " + dir, e);
+        }
+    }
+
     static ModelConfig config(Architecture arch, Size s, int vocab, int bos, int[] eos, DType storage) {
         int headDim = s.hiddenSize() / s.numAttentionHeads();
         RopeScaling scaling = arch == Architecture.LLAMA
