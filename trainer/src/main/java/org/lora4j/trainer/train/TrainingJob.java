@@ -36,6 +36,7 @@ public final class TrainingJob {
                           Evaluator.Result before, Evaluator.Result after) {
     }
 
+    /** {@code resume}: continue from the newest checkpoint (also when the recipe says checkpoint.resume: auto). */
     public static Summary run(Recipe recipe, boolean resume, PrintStream console) {
         if (recipe.adapter().method().equals("none")) {
             throw new IllegalArgumentException("adapter.method is 'none': there is nothing to train. Set adapter.method:"
@@ -43,9 +44,10 @@ public final class TrainingJob {
         }
         Path out = Path.of(recipe.checkpoint().outputDir());
         Optional<Path> latest = CheckpointDir.latest(out);
+        resume |= recipe.checkpoint().resume().equals("auto");
         if (latest.isPresent() && !resume) {
             throw new IllegalArgumentException(out + " already holds " + latest.get().getFileName() + "; pass --resume "
-                    + "to continue that run, or set checkpoint.output_dir to a new folder");
+                    + "(or set checkpoint.resume: auto) to continue that run, or set checkpoint.output_dir to a new folder");
         }
         DataType dtype = dataType(recipe.model().dtype());
         try (LanguageModel base = LanguageModel.load(Path.of(recipe.model().path()), dtype)) {

@@ -118,4 +118,50 @@ class CliTest {
         }
         assertTrue(Files.isRegularFile(tmp.resolve("demo/tiny-llama/tokenizer.json")));
     }
+
+    @Test
+    void validateTrainEvalMergeAndGenerateWithTheAdapter() throws Exception {
+        Path data = tmp.resolve("train.txt");
+        Files.write(data, org.lora4j.inference.tiny.Corpus.sentences(4, 40));
+        Path out = tmp.resolve("run");
+        Path recipe = tmp.resolve("r.yaml");
+        Files.writeString(recipe, String.join("\n",
+                "model: {path: " + model + "}",
+                "data: {train: " + data + ", max_seq_len: 16, validation_split: 0.2}",
+                "adapter: {r: 4, lora_alpha: 8, target_modules: [q_proj, v_proj]}",
+                "training: {max_steps: 3, batch_size: 2}",
+                "checkpoint: {output_dir: " + out + "}", ""));
+        Run v = run("validate", "--recipe", recipe.toString());
+        assertEquals(0, v.code(), v.err());
+        // q_proj [64 -> 64] and v_proj [64 -> 32] on 2 layers: 2 * 4 * ((64 + 64) + (64 + 32))
+        assertTrue(v.out().contains("trainable parameters: 1,792"), v.out());
+
+        Run bad = run("validate", "--recipe", recipe.toString(), "--set", "adapter.target_modules=[qproj]");
+        assertEquals(Lora4j.EXIT_BAD_INPUT, bad.code());
+        assertTrue(bad.err().contains("qproj") && bad.err().contains("q_proj"), bad.err());
+
+        Run train = run("train", "--recipe", recipe.toString());
+        assertEquals(0, train.code(), train.err());
+        Path adapter = out.resolve("adapter");
+        assertTrue(Files.isRegularFile(adapter.resolve("adapter_config.json")));
+
+        Run eval = run("eval", "--model", model.toString(), "--adapter", adapter.toString(), "--data", data.toString(),
+                "--max-seq-len", "16");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("perplexity"), eval.out());
+
+        Path merged = tmp.resolve("merged");
+        Run merge = run("merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out", merged.toString());
+        assertEquals(0, merge.code(), merge.err());
+        assertTrue(Files.isRegularFile(merged.resolve("tokenizer.json")));
+
+        Run withAdapter = run("generate", "--model", model.toString(), "--adapter", adapter.toString(),
+                "--prompt-ids", "1,2,3,4", "--max-new-tokens", "8", "--ids");
+        Run fromMerged = run("generate", "--model", merged.toString(), "--prompt-ids", "1,2,3,4", "--max-new-tokens", "8",
+                "--ids");
+        assertEquals(0, withAdapter.code(), withAdapter.err());
+        assertEquals(withAdapter.out(), fromMerged.out());
+        Run again = run("merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out", merged.toString());
+        assertEquals(Lora4j.EXIT_BAD_INPUT, again.code(), "merging into a non-empty folder without --overwrite");
+    }
 }

@@ -52,7 +52,7 @@ class RecipeLoaderTest {
         assertEquals(new OptimizerSection(2e-4, 0, 0.9, 0.999, 1e-8, 1.0), r.optimizer());
         assertEquals(new ScheduleSection(ScheduleType.COSINE, 10, 0), r.schedule());
         assertEquals(new TrainingSection(100, 1, 4, 1, 42, 50, 0), r.training());
-        assertEquals(new CheckpointSection("runs/tiny-lora", 50, 2), r.checkpoint());
+        assertEquals(new CheckpointSection("runs/tiny-lora", 50, 2, "auto"), r.checkpoint());
         assertEquals(new LoggingSection(10, "metrics.jsonl"), r.logging());
         assertEquals(2.0, r.adapter().scaling(), 0.0);
     }
@@ -89,7 +89,7 @@ class RecipeLoaderTest {
         assertEquals(new AdapterSection("lora", 8, 16, 0.05, List.of("q_proj", "k_proj", "v_proj", "o_proj"), null,
                 null, false, "true"), AdapterSection.DEFAULT);
         assertEquals(new TrainingSection(0, 1, 4, 1, 42, 0, 0), TrainingSection.DEFAULT);
-        assertEquals(new CheckpointSection("runs/out", 0, 2), CheckpointSection.DEFAULT);
+        assertEquals(new CheckpointSection("runs/out", 0, 2, "never"), CheckpointSection.DEFAULT);
     }
 
     @Test
