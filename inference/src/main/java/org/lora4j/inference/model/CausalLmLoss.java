@@ -9,17 +9,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The decoder as a training graph: forward to the next-token loss, then backward through every layer in exact
- * reverse order. Frozen weights get no gradient; LoRA gradients are added into the adapter's buffers.
+ * reverse order. Frozen weights get no gradient; LoRA gradients are added into the adapter's buffers, and in
+ * full-parameter training every base weight's gradient into its buffer from the {@link ForwardContext}.
  * <pre>
  *   forward:   x = embed(ids);  x = layer_i(x) for i = 0..L−1;  z = lm_head(norm(x));  L = CE(z, shift(labels))
- *   backward:  dz = CE'(z);  dx = norm'(lm_head'(dz));  dx = layer_i'(dx) for i = L−1..0   (embedding frozen)
+ *   backward:  dz = CE'(z);  dx = norm'(lm_head'(dz));  dx = layer_i'(dx) for i = L−1..0;  dE[ids] += dx
  * </pre>
  */
 public final class CausalLmLoss {
     private CausalLmLoss() {
     }
 
-    public record Cache(int batch, int t, List<DecoderLayer.Cache> layers, RmsNorm.Cache finalNorm,
+    public record Cache(int batch, int t, int[][] inputIds, List<DecoderLayer.Cache> layers, RmsNorm.Cache finalNorm,
                         Linear.Cache head, INDArray logits, int[] targets) {
     }
 
@@ -48,19 +49,26 @@ public final class CausalLmLoss {
         RmsNorm.Out norm = RmsNorm.forwardWithCache(x, d.weights().norm(), c.rmsNormEps());
         Linear.Out head = d.lmHead().forward(norm.y(), ctx);                               // [B·T, V]
         CrossEntropy.Sum loss = CrossEntropy.sum(head.y(), targets);
-        return new Out(loss, new Cache(batch, t, caches, norm.cache(), head.cache(), head.y(), targets));
+        return new Out(loss, new Cache(batch, t, b.inputIds(), caches, norm.cache(), head.cache(), head.y(), targets));
     }
 
-    /** Backward of {@code loss / count}: adds every trainable gradient. */
+    /** Backward of {@code loss / count}: adds every trainable gradient (embedding rows by scatter-add). */
     public static void backward(Decoder d, Cache cache, double count, ForwardContext ctx) {
         ModelConfig c = d.config();
         INDArray dLogits = CrossEntropy.backward(cache.logits(), cache.targets(), count);  // [B·T, V]
         INDArray dx = d.lmHead().backward(dLogits, cache.head(), ctx);                     // [B·T, H]
-        dx = RmsNorm.backward(dx, d.weights().norm(), cache.finalNorm());
+        dx = RmsNorm.backward(dx, d.weights().norm(), cache.finalNorm(), ctx.gradOf("model.norm.weight"));
         List<LayerWeights> layers = d.weights().layers();
         for (int i = layers.size() - 1; i >= 0; i--) {
             dx = DecoderLayer.backward(c, layers.get(i), dx, cache.batch(), cache.t(), cache.layers().get(i), ctx);
         }
-        // the embedding is frozen: dx stops here
+        INDArray dEmbed = ctx.gradOf("model.embed_tokens.weight");
+        if (dEmbed != null) {                                                              // dE[id] += dx row
+            double[][] rows = dx.toDoubleMatrix();
+            int[] ids = Decoder.flatten(cache.inputIds(), c.vocabSize());
+            for (int n = 0; n < ids.length; n++) {
+                dEmbed.getRow(ids[n]).addi(org.nd4j.linalg.factory.Nd4j.createFromArray(rows[n]).castTo(dEmbed.dataType()));
+            }
+        }
     }
 }

@@ -35,8 +35,11 @@ public final class DecoderLayer {
     public static INDArray backward(ModelConfig c, LayerWeights w, INDArray dy, int batch, int t, Cache cache,
                                     ForwardContext ctx) {
         INDArray dMlpIn = SwiGluMlp.backward(w, dy, cache.mlp(), ctx);
-        INDArray dh = dy.add(RmsNorm.backward(dMlpIn, w.postAttentionLayernorm(), cache.norm2()));
+        String p = "model.layers." + w.index() + ".";
+        INDArray dh = dy.add(RmsNorm.backward(dMlpIn, w.postAttentionLayernorm(), cache.norm2(),
+                ctx.gradOf(p + "post_attention_layernorm.weight")));
         INDArray dAttnIn = Attention.backward(c, w, dh, batch, t, cache.attn(), ctx);
-        return dh.addi(RmsNorm.backward(dAttnIn, w.inputLayernorm(), cache.norm1()));
+        return dh.addi(RmsNorm.backward(dAttnIn, w.inputLayernorm(), cache.norm1(),
+                ctx.gradOf(p + "input_layernorm.weight")));
     }
 }

@@ -8,7 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * A frozen linear layer in HF layout, with an optional LoRA branch from the {@link ForwardContext}:
  * <pre>
  *   forward:   y = x·Wᵀ + b (+ LoRA Δy)
- *   backward:  dx = dy·W (+ LoRA dx); W and b are frozen and get no gradient
+ *   backward:  dx = dy·W (+ LoRA dx); a frozen W and b get no gradient;
+ *              in full-parameter training dW += dyᵀ·x and db += Σₙ dy
  * </pre>
  *
  * @param name   HF module path, e.g. {@code model.layers.0.self_attn.q_proj}
@@ -17,8 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public record Linear(String name, INDArray weight, INDArray bias) {
 
-    /** The LoRA branch's cache, or null for a plain frozen layer (dx needs only dy and W). */
-    public record Cache(LoraBranch.Cache lora) {
+    /** The LoRA branch's cache, and x only when W itself is trained (a frozen W needs only dy for dx). */
+    public record Cache(LoraBranch.Cache lora, INDArray x) {
     }
 
     public record Out(INDArray y, Cache cache) {
@@ -44,12 +45,13 @@ public record Linear(String name, INDArray weight, INDArray bias) {
         if (bias != null) {
             y.addiRowVector(bias);
         }
+        INDArray keptX = ctx.gradOf(name + ".weight") != null ? xc : null;
         LoraWeights lora = ctx.loraOf(name);
         if (lora == null) {
-            return new Out(y, new Cache(null));
+            return new Out(y, new Cache(null, keptX));
         }
         LoraBranch.Out branch = LoraBranch.forward(xc, lora, ctx.dropout());
-        return new Out(y.addi(branch.delta()), new Cache(branch.cache()));
+        return new Out(y.addi(branch.delta()), new Cache(branch.cache(), keptX));
     }
 
     /** dy {@code [N, out]} → dx {@code [N, in]}; LoRA gradients are added into the adapter's buffers. */
@@ -59,6 +61,14 @@ public record Linear(String name, INDArray weight, INDArray bias) {
         Nd4j.gemm(dyc, weight, dx, false, false, 1.0, 0.0);                           // dx = dy·W
         if (cache.lora() != null) {
             dx.addi(LoraBranch.backward(dyc, ctx.loraOf(name), cache.lora()));
+        }
+        INDArray dW = ctx.gradOf(name + ".weight");
+        if (dW != null) {
+            Nd4j.gemm(dyc, cache.x(), dW, true, false, 1.0, 1.0);                      // dW += dyᵀ·x
+            INDArray db = bias == null ? null : ctx.gradOf(name + ".bias");
+            if (db != null) {
+                db.addi(dyc.sum(0));
+            }
         }
         return dx;
     }

@@ -1,5 +1,6 @@
 package org.lora4j.inference.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -176,6 +177,42 @@ class GradientCheckTest {
         CausalLmLoss.backward(d, out.cache(), count, ctx);
         assertTrue(v > 250);
         checkLoraGrads(lora, ".", () -> CausalLmLoss.forward(d, b, ctx).loss().loss() / count);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void fullParameterTrainingGradients(Architecture arch) {
+        TinyModelGenerator.write(tmp, arch, new TinyModelGenerator.Size(16, 2, 4, 2, 24, 300, 64), 6, DType.F32);
+        Decoder d = new Decoder(WeightLoader.load(tmp, DataType.DOUBLE));
+        BaseParameters base = new BaseParameters(d.weights());
+        int[][] ids = {{5, 17, 99, 3, 250, 8}, {1, 2, 3, 4, 5, 5}};
+        TrainingBatch b = TrainingBatch.causal(ids);
+        double count = b.scoredTokens();
+        CausalLmLoss.Out out = CausalLmLoss.forward(d, b, base.context());
+        CausalLmLoss.backward(d, out.cache(), count, base.context());
+        for (org.lora4j.adapters.Parameter p : base.parameters()) {
+            INDArray value = p.value().reshape(-1);
+            INDArray grad = p.grad().reshape(-1);
+            List<Double> want = new ArrayList<>();
+            List<Double> got = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                // embedding rows of tokens in the batch, so that the sampled gradient is not trivially zero
+                long i = p.name().contains("embed") ? 5L * d.config().hiddenSize() + rnd.nextInt(d.config().hiddenSize())
+                        : rnd.nextInt((int) value.length());
+                double v0 = value.getDouble(i);
+                value.putScalar(i, v0 + H);
+                double up = CausalLmLoss.forward(d, b, ForwardContext.BASE).loss().loss() / count;
+                value.putScalar(i, v0 - H);
+                double down = CausalLmLoss.forward(d, b, ForwardContext.BASE).loss().loss() / count;
+                value.putScalar(i, v0);
+                want.add((up - down) / (2 * H));
+                got.add(grad.getDouble(i));
+            }
+            for (int k = 0; k < want.size(); k++) {
+                assertEquals(want.get(k), got.get(k), 1e-6 + 1e-5 * Math.abs(want.get(k)), arch + " " + p.name()
+                        + " want " + want + " got " + got);
+            }
+        }
     }
 
     /** Compares the LoRA gradients of modules containing {@code part} with central differences of {@code loss}. */
