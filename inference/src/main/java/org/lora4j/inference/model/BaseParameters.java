@@ -18,26 +18,30 @@ public final class BaseParameters {
 
     public BaseParameters(ModelWeights w) {
         tied = w.lmHead() == w.embedTokens();
-        add("model.embed_tokens.weight", w.embedTokens());
-        for (LayerWeights l : w.layers()) {
-            String p = "model.layers." + l.index() + ".";
-            add(p + "input_layernorm.weight", l.inputLayernorm());
-            for (Linear lin : l.linears()) {
-                add(lin.name() + ".weight", lin.weight());
-                if (lin.bias() != null) {
-                    add(lin.name() + ".bias", lin.bias());
-                }
-            }
-            add(p + "post_attention_layernorm.weight", l.postAttentionLayernorm());
-        }
-        add("model.norm.weight", w.norm());
-        if (!tied) {
-            add("lm_head.weight", w.lmHead());
-        }
+        tensors(w).forEach((name, value) -> byName.put(name,
+                new Parameter(name, value, Nd4j.zeros(value.dataType(), value.shape()))));
     }
 
-    private void add(String name, INDArray value) {
-        byName.put(name, new Parameter(name, value, Nd4j.zeros(value.dataType(), value.shape())));
+    /** Every base tensor by HF name, in checkpoint order; a tied lm_head is not listed (HF stores it once). */
+    public static Map<String, INDArray> tensors(ModelWeights w) {
+        Map<String, INDArray> m = new LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", w.embedTokens());
+        for (LayerWeights l : w.layers()) {
+            String p = "model.layers." + l.index() + ".";
+            m.put(p + "input_layernorm.weight", l.inputLayernorm());
+            for (Linear lin : l.linears()) {
+                m.put(lin.name() + ".weight", lin.weight());
+                if (lin.bias() != null) {
+                    m.put(lin.name() + ".bias", lin.bias());
+                }
+            }
+            m.put(p + "post_attention_layernorm.weight", l.postAttentionLayernorm());
+        }
+        m.put("model.norm.weight", w.norm());
+        if (w.lmHead() != w.embedTokens()) {
+            m.put("lm_head.weight", w.lmHead());
+        }
+        return m;
     }
 
     public List<Parameter> parameters() {

@@ -37,8 +37,12 @@ public final class TrainCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "done: %d steps, final train loss %.4f%s%n", s.steps(), s.finalLoss(),
                 s.after() == null ? "" : String.format(Locale.ROOT, ", val_loss %.4f (perplexity %.3f)",
                         s.after().loss(), s.after().perplexity()));
-        out.println("adapter: " + s.adapterDir() + "   (lora4j generate --model " + r.model().path() + " --adapter "
-                + s.adapterDir() + " ...)");
+        if (r.adapter().method().equals("full")) {
+            out.println("model: " + s.savedDir() + "   (lora4j generate --model " + s.savedDir() + " ...)");
+        } else {
+            out.println("adapter: " + s.savedDir() + "   (lora4j generate --model " + r.model().path() + " --adapter "
+                    + s.savedDir() + " ...)");
+        }
         return 0;
     }
 }

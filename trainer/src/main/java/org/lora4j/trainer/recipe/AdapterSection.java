@@ -8,7 +8,8 @@ import java.util.regex.PatternSyntaxException;
  * {@code adapter:} what to train, with PEFT's {@code LoraConfig} names and meanings (Hu et al., "LoRA: Low-Rank
  * Adaptation of Large Language Models", 2021; rsLoRA: Kalajdzievski, 2023).
  *
- * @param method            {@code lora}, or {@code none} (no adapter: evaluate the base model)
+ * @param method            {@code lora}; {@code full} (every base weight trained, same loop and checkpoints; the
+ *                          LoRA keys are ignored); or {@code none} (no adapter: evaluate the base model)
  * @param r                 the rank
  * @param loraAlpha         scaling numerator: s = alpha / r (alpha / √r with rsLoRA)
  * @param loraDropout       dropout on the adapter's input, in [0, 1)
@@ -25,7 +26,7 @@ public record AdapterSection(String method, int r, double loraAlpha, double lora
                              String targetRegex, List<Integer> layersToTransform, boolean useRslora,
                              String initLoraWeights) {
 
-    public static final List<String> METHODS = List.of("lora", "none");
+    public static final List<String> METHODS = List.of("lora", "full", "none");
     public static final List<String> INIT_LORA_WEIGHTS = List.of("true", "gaussian", "false");
     public static final String ALL_LINEAR = "all-linear";
     public static final AdapterSection DEFAULT = new AdapterSection("lora", 8, 16, 0.05,

@@ -4,8 +4,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.lora4j.adapters.Parameter;
-import org.lora4j.adapters.lora.LoraAdapter;
-import org.lora4j.adapters.peft.PeftAdapterFiles;
 import org.lora4j.inference.model.CausalLmLoss;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.Dropout;
@@ -18,7 +16,7 @@ import org.lora4j.trainer.state.CheckpointDir;
 import org.lora4j.trainer.state.TrainerState;
 
 /**
- * The LoRA training loop. One optimizer step:
+ * The training loop (LoRA or full-parameter, see {@link Trainable}). One optimizer step:
  * <pre>
  *   zero grads;  n = Σ scored tokens of the next G micro-batches
  *   for each micro-batch k:  loss_k = CE_sum(forward(batch_k, dropout seed(step, k)));  backward(loss_k / n)
@@ -52,7 +50,7 @@ public final class Trainer {
     }
 
     private final Decoder decoder;
-    private final LoraAdapter adapter;
+    private final Trainable trainable;
     private final List<Parameter> params;
     private final BatchSampler sampler;
     private final List<int[]> validation;
@@ -61,10 +59,10 @@ public final class Trainer {
     private final Settings s;
     private final Listener listener;
 
-    public Trainer(Decoder decoder, LoraAdapter adapter, BatchSampler sampler, List<int[]> validation,
+    public Trainer(Decoder decoder, Trainable trainable, BatchSampler sampler, List<int[]> validation,
                    AdamW optimizer, LrSchedule schedule, Settings settings, Listener listener) {
         this.decoder = decoder;
-        this.adapter = adapter;
+        this.trainable = trainable;
         this.params = optimizer.params();
         this.sampler = sampler;
         this.validation = validation;
@@ -77,16 +75,7 @@ public final class Trainer {
     /** Restores optimizer moments and the data position from a checkpoint written by this loop. */
     public TrainerState resume(Path checkpoint) {
         TrainerState st = CheckpointDir.readState(checkpoint);
-        LoraAdapter saved = PeftAdapterFiles.load(checkpoint.resolve("adapter"), decoder.weights().dataType(), w -> { });
-        for (var m : adapter.modules()) {
-            var from = saved.get(m.module());
-            if (from == null) {
-                throw new IllegalArgumentException(checkpoint + " has no LoRA weights for " + m.module()
-                        + "; it was written by a run with other target modules");
-            }
-            m.a().assign(from.a());
-            m.b().assign(from.b());
-        }
+        trainable.restore(checkpoint.resolve(trainable.savedName()));
         optimizer.load(checkpoint.resolve("optimizer.safetensors"));
         sampler.seek(st.epoch(), st.examplesSeenInEpoch());
         return st;
@@ -119,8 +108,7 @@ public final class Trainer {
     }
 
     public Evaluator.Result evaluate() {
-        return Evaluator.evaluate(decoder, ForwardContext.withAdapter(adapter::get), validation, s.batchSize(),
-                s.evalBatches());
+        return Evaluator.evaluate(decoder, trainable.evalContext(), validation, s.batchSize(), s.evalBatches());
     }
 
     private StepMetrics step(long step) {
@@ -135,7 +123,7 @@ public final class Trainer {
         double lossSum = 0;
         for (int k = 0; k < g; k++) {
             Dropout dropout = s.loraDropout() > 0 ? new Dropout(s.loraDropout(), Dropout.seedFor(s.seed(), step, k)) : null;
-            ForwardContext ctx = new ForwardContext(adapter::get, dropout);
+            ForwardContext ctx = trainable.trainingContext(dropout);
             CausalLmLoss.Out out = CausalLmLoss.forward(decoder, micro[k], ctx);
             CausalLmLoss.backward(decoder, out.cache(), count, ctx);
             lossSum += out.loss().loss();
@@ -155,7 +143,7 @@ public final class Trainer {
 
     private Path checkpoint(TrainerState st) {
         return CheckpointDir.write(s.outputDir(), st.step(), st, s.recipeYaml(), dir -> {
-            PeftAdapterFiles.save(dir.resolve("adapter"), adapter);
+            trainable.save(dir.resolve(trainable.savedName()));
             optimizer.save(dir.resolve("optimizer.safetensors"));
         }, s.keepLast());
     }

@@ -10,9 +10,9 @@ import org.lora4j.adapters.lora.LoraAdapter;
 import org.lora4j.adapters.lora.LoraConfig;
 import org.lora4j.adapters.lora.LoraInit;
 import org.lora4j.adapters.lora.TargetModules;
-import org.lora4j.adapters.peft.PeftAdapterFiles;
 import org.lora4j.data.tokenizer.HfTokenizer;
 import org.lora4j.inference.LanguageModel;
+import org.lora4j.inference.model.BaseParameters;
 import org.lora4j.trainer.optim.AdamW;
 import org.lora4j.trainer.recipe.AdapterSection;
 import org.lora4j.trainer.recipe.Recipe;
@@ -24,15 +24,16 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * A training run as a recipe describes it: loads the base and tokenizer, builds the data, initialises the LoRA
- * adapter, and runs {@link Trainer} from scratch or from the newest checkpoint in the output folder. The final
- * adapter (PEFT files), the resolved recipe and the metrics land in {@code checkpoint.output_dir}.
+ * adapter (or makes every base weight trainable), and runs {@link Trainer} from scratch or from the newest
+ * checkpoint in the output folder. The final adapter (PEFT files) or model folder, the resolved recipe and the
+ * metrics land in {@code checkpoint.output_dir}.
  */
 public final class TrainingJob {
     private TrainingJob() {
     }
 
-    /** What a finished run reports. */
-    public record Summary(Path outputDir, Path adapterDir, long trainableParameters, long steps, double finalLoss,
+    /** What a finished run reports; {@code savedDir} is the PEFT adapter or, for full training, the model folder. */
+    public record Summary(Path outputDir, Path savedDir, long trainableParameters, long steps, double finalLoss,
                           Evaluator.Result before, Evaluator.Result after) {
     }
 
@@ -40,8 +41,9 @@ public final class TrainingJob {
     public static Summary run(Recipe recipe, boolean resume, PrintStream console) {
         if (recipe.adapter().method().equals("none")) {
             throw new IllegalArgumentException("adapter.method is 'none': there is nothing to train. Set adapter.method:"
-                    + " lora (full-parameter training is not available yet)");
+                    + " lora, or full for full-parameter training");
         }
+        boolean full = recipe.adapter().method().equals("full");
         Path out = Path.of(recipe.checkpoint().outputDir());
         Optional<Path> latest = CheckpointDir.latest(out);
         resume |= recipe.checkpoint().resume().equals("auto");
@@ -63,19 +65,31 @@ public final class TrainingJob {
                 train = train.subList(0, train.size() - n);
             }
             LoraConfig cfg = loraConfig(recipe.adapter(), recipe.model().path());
-            LoraAdapter adapter = LoraAdapter.init(cfg, base.linearShapes(), recipe.training().seed(), dtype);
-            LanguageModel lm = base.withAdapter(adapter);
+            Trainable trainable;
+            String what;
+            if (full) {
+                trainable = new Trainable.Full(base.decoder(), new BaseParameters(base.decoder().weights()),
+                        Path.of(recipe.model().path()));
+                what = "full-parameter training";
+            } else {
+                LoraAdapter adapter = LoraAdapter.init(cfg, base.linearShapes(), recipe.training().seed(), dtype);
+                trainable = new Trainable.Lora(adapter);
+                what = String.format(Locale.ROOT, "LoRA r=%d alpha=%s on %d modules", cfg.r(), cfg.loraAlpha(),
+                        adapter.modules().size());
+            }
+            LanguageModel lm = base;
+            long trainableCount = trainable.parameters().stream().mapToLong(p -> p.value().length()).sum();
             var t = recipe.training();
             BatchSampler sampler = new BatchSampler(train, t.batchSize(), t.seed());
             long maxSteps = t.maxSteps() > 0 ? t.maxSteps()
                     : Math.max(1, t.epochs() * sampler.batchesPerEpoch() / t.gradientAccumulationSteps());
             var o = recipe.optimizer();
-            AdamW opt = new AdamW(adapter.parameters(), o.beta1(), o.beta2(), o.eps(), o.weightDecay());
+            AdamW opt = new AdamW(trainable.parameters(), o.beta1(), o.beta2(), o.eps(), o.weightDecay());
             var sc = recipe.schedule();
             LrSchedule schedule = LrSchedule.of(sc.type(), o.lr(), sc.warmupSteps(), maxSteps, sc.minLrRatio());
             String yaml = RecipeLoader.toYaml(recipe);
             Trainer.Settings settings = new Trainer.Settings(maxSteps, t.gradientAccumulationSteps(), t.seed(),
-                    cfg.loraDropout(), o.maxGradNorm(), t.evalEvery(), t.evalBatches(), t.batchSize(),
+                    full ? 0 : cfg.loraDropout(), o.maxGradNorm(), t.evalEvery(), t.evalBatches(), t.batchSize(),
                     recipe.checkpoint().saveEvery(), recipe.checkpoint().keepLast(),
                     recipe.logging().logEvery(), out, yaml);
             TrainerState state = TrainerState.initial(t.seed()).withRecipeHash(RecipeLoader.hash(recipe));
@@ -84,17 +98,17 @@ public final class TrainingJob {
             if (latest.isPresent()) {
                 log = new MetricsLog(out.resolve(recipe.logging().metricsFile()), console, recipe.logging().logEvery(),
                         CheckpointDir.stepOf(latest.get()));
-                trainer = new Trainer(lm.decoder(), adapter, sampler, val, opt, schedule, settings, log);
+                trainer = new Trainer(lm.decoder(), trainable, sampler, val, opt, schedule, settings, log);
                 state = trainer.resume(latest.get());
                 console.println("resuming from " + latest.get() + " at step " + state.step());
             } else {
                 log = new MetricsLog(out.resolve(recipe.logging().metricsFile()), console, recipe.logging().logEvery(), -1);
-                trainer = new Trainer(lm.decoder(), adapter, sampler, val, opt, schedule, settings, log);
+                trainer = new Trainer(lm.decoder(), trainable, sampler, val, opt, schedule, settings, log);
             }
-            console.printf(Locale.ROOT, "%s%nLoRA r=%d alpha=%s on %d modules: %,d trainable parameters (%.3f%% of %,d)%n"
+            console.printf(Locale.ROOT, "%s%n%s: %,d trainable parameters (%.3f%% of %,d)%n"
                             + "%d training sequences of %d tokens, %d validation; %d steps of %d x %d sequences%n",
-                    lm.config(), cfg.r(), cfg.loraAlpha(), adapter.modules().size(), adapter.trainableParameterCount(),
-                    100.0 * adapter.trainableParameterCount() / lm.decoder().weights().parameterCount(),
+                    lm.config(), what, trainableCount,
+                    100.0 * trainableCount / lm.decoder().weights().parameterCount(),
                     lm.decoder().weights().parameterCount(), train.size(), seqLen, val.size(), maxSteps,
                     t.gradientAccumulationSteps(), t.batchSize());
             Evaluator.Result before = val.isEmpty() || latest.isPresent() ? null : trainer.evaluate();
@@ -105,12 +119,11 @@ public final class TrainingJob {
             Files.createDirectories(out);
             RecipeLoader.save(recipe, out.resolve("recipe.yaml"));
             TrainerState end = trainer.run(state);
-            Path adapterDir = out.resolve("adapter");
-            PeftAdapterFiles.save(adapterDir, adapter);
+            Path savedDir = out.resolve(trainable.savedName());
+            trainable.save(savedDir);
             Evaluator.Result after = val.isEmpty() ? null : trainer.evaluate();
-            console.println("adapter written to " + adapterDir);
-            return new Summary(out, adapterDir, adapter.trainableParameterCount(), end.step(), lastLoss(out, recipe),
-                    before, after);
+            console.println(trainable.savedName() + " written to " + savedDir);
+            return new Summary(out, savedDir, trainableCount, end.step(), lastLoss(out, recipe), before, after);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -125,6 +125,33 @@ class TrainingTest {
     }
 
     @Test
+    void fullParameterTrainingLearnsAndSavesAModelFolder() throws Exception {
+        Path out = tmp.resolve("full");
+        TrainingJob.Summary s = TrainingJob.run(recipe(out, "adapter.method=full", "training.max_steps=30",
+                "optimizer.lr=0.003", "schedule.type=constant", "checkpoint.save_every=10"), false, quiet());
+        List<Double> l = losses(out);
+        assertTrue(l.get(29) < 0.6 * l.get(0), "loss " + l.get(0) + " -> " + l.get(29));
+        try (LanguageModel base = LanguageModel.load(model)) {
+            long all = base.decoder().weights().parameterCount();
+            assertEquals(all, s.trainableParameters());
+        }
+        assertEquals(out.resolve("model"), s.savedDir());
+        int[] ids = {1, 40, 77, 3};
+        try (LanguageModel trained = LanguageModel.load(s.savedDir()); LanguageModel base = LanguageModel.load(model)) {
+            assertTrue(trained.tokenizer().isPresent());
+            double diff = 0;
+            float[][] a = trained.logits(ids);
+            float[][] b = base.logits(ids);
+            for (int t = 0; t < ids.length; t++) {
+                for (int v = 0; v < a[t].length; v++) {
+                    diff = Math.max(diff, Math.abs(a[t][v] - b[t][v]));
+                }
+            }
+            assertTrue(diff > 0.1, "the saved model equals the base");
+        }
+    }
+
+    @Test
     void divergenceStopsWithAClearMessage() {
         Path out = tmp.resolve("diverge");
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> TrainingJob.run(
