@@ -13,19 +13,20 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.lora4j.trainer.progress.Progress;
 
 /**
- * Training progress for people and programs: a line per logged step on the console (step, loss, lr, grad norm,
- * tokens/s, ETA) and one JSON object per step or evaluation appended to {@code metrics.jsonl}. On resume, lines
- * of steps after the checkpoint (written by the interrupted run) are dropped so the file reads as one run.
+ * Training progress for people and programs: a progress bar on a terminal, or a line per logged step elsewhere
+ * (step, loss, lr, grad norm, tokens/s, ETA), and one JSON object per step or evaluation appended to
+ * {@code metrics.jsonl}. On resume, lines of steps after the checkpoint (written by the interrupted run) are
+ * dropped so the file reads as one run.
  */
-public final class MetricsLog implements Trainer.Listener {
+public final class MetricsLog implements Trainer.Listener, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Path file;
     private final PrintStream console;
     private final long logEvery;
-    private final long startNanos = System.nanoTime();
-    private long firstStep = -1;
+    private Progress progress;
 
     public MetricsLog(Path file, PrintStream console, long logEvery, long resumedAtStep) {
         this.file = file;
@@ -36,18 +37,28 @@ public final class MetricsLog implements Trainer.Listener {
 
     @Override
     public void onStep(Trainer.StepMetrics m, long maxSteps) {
-        if (firstStep < 0) {
-            firstStep = m.step() - 1;
+        if (progress == null) {
+            progress = Progress.create("step", maxSteps, logEvery, console);
         }
         ObjectNode n = JSON.createObjectNode().put("step", m.step()).put("loss", m.loss()).put("lr", m.lr())
                 .put("grad_norm", m.gradNorm()).put("tokens", m.tokens()).put("step_seconds", m.seconds());
         append(n);
-        if (m.step() % logEvery == 0 || m.step() == maxSteps) {
-            double elapsed = (System.nanoTime() - startNanos) / 1e9;
-            double perStep = elapsed / (m.step() - firstStep);
-            console.printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  grad_norm %.3f  %.0f tok/s  ETA %s%n",
-                    m.step(), maxSteps, m.loss(), m.lr(), m.gradNorm(), m.tokens() / Math.max(1e-9, m.seconds()),
-                    duration(perStep * (maxSteps - m.step())));
+        progress.update(m.step(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  grad_norm %.3f  %.0f tok/s",
+                m.loss(), m.lr(), m.gradNorm(), m.tokens() / Math.max(1e-9, m.seconds())));
+    }
+
+    @Override
+    public void close() {
+        if (progress != null) {
+            progress.close();
+        }
+    }
+
+    private void say(String message) {
+        if (progress != null) {
+            progress.println(message);
+        } else {
+            console.println(message);
         }
     }
 
@@ -55,18 +66,13 @@ public final class MetricsLog implements Trainer.Listener {
     public void onEval(long step, Evaluator.Result r) {
         append(JSON.createObjectNode().put("step", step).put("val_loss", r.loss()).put("val_perplexity", r.perplexity())
                 .put("val_tokens", r.tokens()));
-        console.printf(Locale.ROOT, "eval at step %d: val_loss %.4f  perplexity %.3f  (%d tokens)%n", step, r.loss(),
-                r.perplexity(), r.tokens());
+        say(String.format(Locale.ROOT, "eval at step %d: val_loss %.4f  perplexity %.3f  (%d tokens)", step, r.loss(),
+                r.perplexity(), r.tokens()));
     }
 
     @Override
     public void onCheckpoint(long step, Path dir) {
-        console.println("checkpoint: " + dir);
-    }
-
-    static String duration(double seconds) {
-        long s = Math.round(seconds);
-        return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+        say("checkpoint: " + dir);
     }
 
     private void append(ObjectNode n) {

@@ -118,11 +118,19 @@ public final class TrainingJob {
             }
             Files.createDirectories(out);
             RecipeLoader.save(recipe, out.resolve("recipe.yaml"));
-            TrainerState end = trainer.run(state);
+            TrainerState end;
+            long t0 = System.nanoTime();
+            try (log) {
+                end = trainer.run(state);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
             Path savedDir = out.resolve(trainable.savedName());
             trainable.save(savedDir);
             Evaluator.Result after = val.isEmpty() ? null : trainer.evaluate();
             console.println(trainable.savedName() + " written to " + savedDir);
+            TrainingReport.write(out, yaml, what, trainableCount, lm.decoder().weights().parameterCount(), seconds,
+                    TrainingReport.PeakMemory.now(), out.resolve(recipe.logging().metricsFile()));
+            console.println("report: " + out.resolve("index.html"));
             return new Summary(out, savedDir, trainableCount, end.step(), lastLoss(out, recipe), before, after);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -95,6 +95,10 @@ class TrainingTest {
         assertEquals(want, s.trainableParameters());
         assertTrue(Files.isRegularFile(out.resolve("adapter/adapter_model.safetensors")));
         assertTrue(Files.isRegularFile(out.resolve("recipe.yaml")));
+        assertTrue(Files.size(out.resolve("loss.png")) > 1000, "loss chart");
+        String html = Files.readString(out.resolve("index.html"));
+        assertTrue(html.contains("loss.png") && html.contains("trainable parameters") && html.contains("max_steps: 60"),
+                html);
     }
 
     @Test
