@@ -2,6 +2,7 @@ package org.lora4j.data.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -135,6 +136,65 @@ public final class HfTokenizer implements AutoCloseable {
         for (int i = 0; i < ids.length; i++) out[i + off] = (int) ids[i];
         if (eos) out[out.length - 1] = eosId.getAsInt();
         return out;
+    }
+
+    /** Token ids with the character span {@code [charStart[i], charEnd[i])} of the text that each token covers. */
+    public record Encoded(int[] ids, int[] charStart, int[] charEnd) {
+        public Encoded {
+            if (ids.length != charStart.length || ids.length != charEnd.length) {
+                throw new IllegalArgumentException("ids, charStart and charEnd must have one entry per token; got "
+                        + ids.length + ", " + charStart.length + ", " + charEnd.length);
+            }
+        }
+
+        public int size() {
+            return ids.length;
+        }
+    }
+
+    /**
+     * Token ids of {@code text} (no special tokens added: text holding special-token text, such as a rendered chat
+     * template, yields their ids) with each token's span in {@code text} as Java {@code String} indices (UTF-16 code
+     * units), as the tokenizers library reports it: byte-level tokens that cover part of a character's UTF-8 bytes
+     * span the whole character, so neighbouring spans may overlap, and with a ByteLevel post-processor set to
+     * {@code trim_offsets=true} spans leave out leading/trailing spaces (a lone space token gets an empty span).
+     * Never truncated.
+     */
+    public Encoded encodeWithOffsets(String text) {
+        Encoding enc = djl.encode(text, false, false);
+        long[] ids = enc.getIds();
+        CharSpan[] spans = enc.getCharTokenSpans();
+        if (spans.length != ids.length) {
+            throw new TokenizerException("the tokenizers library returned " + spans.length + " offsets for " + ids.length
+                    + " tokens of a " + text.length() + "-character text; expected one per token");
+        }
+        int[] out = new int[ids.length];
+        int[] start = new int[ids.length];
+        int[] end = new int[ids.length];
+        int[] utf16 = codePointToUtf16(text);
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+            start[i] = toUtf16(utf16, spans[i].getStart());
+            end[i] = toUtf16(utf16, spans[i].getEnd());
+        }
+        return new Encoded(out, start, end);
+    }
+
+    /** {@code utf16[c]} = String index of code point {@code c} (and of the end, at c = code point count). */
+    private static int[] codePointToUtf16(String text) {
+        int[] utf16 = new int[text.codePointCount(0, text.length()) + 1];
+        int c = 0;
+        for (int i = 0; i < text.length(); i += Character.charCount(text.codePointAt(i))) utf16[c++] = i;
+        utf16[c] = text.length();
+        return utf16;
+    }
+
+    private static int toUtf16(int[] utf16, int codePoint) {
+        if (codePoint < 0 || codePoint >= utf16.length) {
+            throw new TokenizerException("the tokenizers library returned offset " + codePoint + " for a text of "
+                    + (utf16.length - 1) + " characters; expected 0.." + (utf16.length - 1));
+        }
+        return utf16[codePoint];
     }
 
     /** Text of {@code ids}; with {@code skipSpecialTokens}, added tokens marked special are left out. */

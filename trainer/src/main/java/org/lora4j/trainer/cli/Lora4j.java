@@ -13,13 +13,16 @@ import picocli.CommandLine.Command;
 @Command(name = "lora4j", mixinStandardHelpOptions = true, version = "lora4j 0.1.0",
         description = "LoRA fine-tuning of open-weight LLMs on the JVM.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
-            MergeCommand.class, ValidateCommand.class, TinyModelCommand.class, DemoCommand.class,
+            MergeCommand.class, ValidateCommand.class, PlanCommand.class, RecipesCommand.class,
+            TinyModelCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  lora4j demo",
             "  lora4j tiny-model --arch llama --out /tmp/tiny-llama",
             "  lora4j generate --model /tmp/tiny-llama --prompt \"The model reads\" --max-new-tokens 20",
-            "  lora4j score --model /tmp/tiny-llama --prompt-ids 1,2,3 --json"})
+            "  lora4j score --model /tmp/tiny-llama --prompt-ids 1,2,3 --json",
+            "  lora4j recipes",
+            "  lora4j plan --recipe recipes/smollm2/135m_lora.yaml"})
 public final class Lora4j implements Runnable {
     /** Exit codes: 0 ok, 1 internal error (a bug: please report), 2 usage, 3 bad input (model, data, files),
      * 4 training diverged (NaN/Inf). */

@@ -4,32 +4,37 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import org.lora4j.data.batch.Batch;
+import org.lora4j.data.batch.Sequence;
 import org.lora4j.inference.model.TrainingBatch;
 
 /**
- * Draws batches from a list of equal-length sequences in a seeded order that is reshuffled every epoch. Its
- * position (epoch, examples taken in that epoch) is all a resumed run needs to continue with the same batches.
+ * Draws batches of training rows in a seeded order that is reshuffled every epoch, padded to the longest row of
+ * the batch. Its position (epoch, rows taken in that epoch) is all a resumed run needs to continue with the same
+ * batches.
  */
 public final class BatchSampler {
-    private final List<int[]> sequences;
+    private final List<Sequence> rows;
     private final int batchSize;
     private final long seed;
+    private final int padId;
     private long epoch;
     private long taken;
     private List<Integer> order;
 
-    public BatchSampler(List<int[]> sequences, int batchSize, long seed) {
-        if (sequences.size() < batchSize) {
-            throw new IllegalArgumentException("the training data holds " + sequences.size() + " sequences, fewer than "
-                    + "one batch of training.batch_size=" + batchSize + "; lower the batch size or add data");
+    public BatchSampler(List<Sequence> rows, int batchSize, long seed, int padId) {
+        if (rows.size() < batchSize) {
+            throw new IllegalArgumentException("the training data holds " + rows.size() + " rows, fewer than one batch "
+                    + "of training.batch_size=" + batchSize + "; lower the batch size or add data");
         }
-        this.sequences = List.copyOf(sequences);
+        this.rows = List.copyOf(rows);
         this.batchSize = batchSize;
         this.seed = seed;
+        this.padId = padId;
         seek(0, 0);
     }
 
-    /** Continues at {@code taken} examples into {@code epoch}. */
+    /** Continues at {@code taken} rows into {@code epoch}. */
     public void seek(long epoch, long taken) {
         this.epoch = epoch;
         this.taken = taken;
@@ -46,24 +51,24 @@ public final class BatchSampler {
 
     /** Batches in one epoch (the last incomplete batch is dropped). */
     public long batchesPerEpoch() {
-        return sequences.size() / batchSize;
+        return rows.size() / batchSize;
     }
 
     public TrainingBatch next() {
-        if (taken + batchSize > sequences.size()) {
+        if (taken + batchSize > rows.size()) {
             seek(epoch + 1, 0);
         }
-        int[][] ids = new int[batchSize][];
+        List<Sequence> batch = new ArrayList<>(batchSize);
         for (int b = 0; b < batchSize; b++) {
-            ids[b] = sequences.get(order.get((int) taken + b));
+            batch.add(rows.get(order.get((int) taken + b)));
         }
         taken += batchSize;
-        return TrainingBatch.causal(ids);
+        return Batches.toTraining(Batch.of(batch, padId));
     }
 
     private List<Integer> orderOf(long e) {
         List<Integer> o = new ArrayList<>();
-        for (int i = 0; i < sequences.size(); i++) {
+        for (int i = 0; i < rows.size(); i++) {
             o.add(i);
         }
         Collections.shuffle(o, new Random(seed * 31 + e));

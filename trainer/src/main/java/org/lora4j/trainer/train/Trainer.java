@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.lora4j.adapters.Parameter;
+import org.lora4j.data.batch.Sequence;
 import org.lora4j.inference.model.CausalLmLoss;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.Dropout;
@@ -30,7 +31,7 @@ public final class Trainer {
     /** Loop settings (from the recipe). */
     public record Settings(long maxSteps, int gradientAccumulationSteps, long seed, double loraDropout,
                            double maxGradNorm, long evalEvery, int evalBatches, int batchSize, long saveEvery,
-                           int keepLast, long logEvery, Path outputDir, String recipeYaml) {
+                           int keepLast, long logEvery, Path outputDir, String recipeYaml, int padId) {
     }
 
     /** One optimizer step's numbers, for progress display and the metrics file. */
@@ -53,13 +54,13 @@ public final class Trainer {
     private final Trainable trainable;
     private final List<Parameter> params;
     private final BatchSampler sampler;
-    private final List<int[]> validation;
+    private final List<Sequence> validation;
     private final AdamW optimizer;
     private final LrSchedule schedule;
     private final Settings s;
     private final Listener listener;
 
-    public Trainer(Decoder decoder, Trainable trainable, BatchSampler sampler, List<int[]> validation,
+    public Trainer(Decoder decoder, Trainable trainable, BatchSampler sampler, List<Sequence> validation,
                    AdamW optimizer, LrSchedule schedule, Settings settings, Listener listener) {
         this.decoder = decoder;
         this.trainable = trainable;
@@ -108,7 +109,8 @@ public final class Trainer {
     }
 
     public Evaluator.Result evaluate() {
-        return Evaluator.evaluate(decoder, trainable.evalContext(), validation, s.batchSize(), s.evalBatches());
+        return Evaluator.evaluate(decoder, trainable.evalContext(), validation, s.batchSize(), s.evalBatches(),
+                s.padId());
     }
 
     private StepMetrics step(long step) {

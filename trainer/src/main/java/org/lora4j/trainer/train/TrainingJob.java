@@ -3,17 +3,27 @@ package org.lora4j.trainer.train;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.Locale;
 import java.util.Optional;
 import org.lora4j.adapters.lora.LoraAdapter;
 import org.lora4j.adapters.lora.LoraConfig;
 import org.lora4j.adapters.lora.LoraInit;
 import org.lora4j.adapters.lora.TargetModules;
+import org.lora4j.data.batch.Sequence;
+import org.lora4j.data.format.TrainOn;
+import org.lora4j.data.pipeline.CacheDir;
+import org.lora4j.data.pipeline.DataPipeline;
+import org.lora4j.data.pipeline.DataSettings;
+import org.lora4j.data.pipeline.PreparedData;
 import org.lora4j.data.tokenizer.HfTokenizer;
 import org.lora4j.inference.LanguageModel;
 import org.lora4j.inference.model.BaseParameters;
 import org.lora4j.trainer.optim.AdamW;
+import org.lora4j.trainer.progress.Progress;
 import org.lora4j.trainer.recipe.AdapterSection;
 import org.lora4j.trainer.recipe.Recipe;
 import org.lora4j.trainer.recipe.RecipeLoader;
@@ -53,17 +63,24 @@ public final class TrainingJob {
         }
         DataType dtype = dataType(recipe.model().dtype());
         try (LanguageModel base = LanguageModel.load(Path.of(recipe.model().path()), dtype)) {
-            HfTokenizer tok = base.requireTokenizer("training on text");
-            int seqLen = recipe.data().maxSeqLen();
-            List<int[]> train = TokenChunks.fromFile(Path.of(recipe.data().train()), tok, seqLen);
-            List<int[]> val = List.of();
-            if (recipe.data().validation() != null) {
-                val = TokenChunks.fromFile(Path.of(recipe.data().validation()), tok, seqLen);
-            } else if (recipe.data().validationSplit() > 0) {
-                int n = Math.max(1, (int) Math.round(train.size() * recipe.data().validationSplit()));
-                val = train.subList(train.size() - n, train.size());
-                train = train.subList(0, train.size() - n);
+            HfTokenizer tok = base.requireTokenizer("training");
+            var d = recipe.data();
+            DataSettings ds = new DataSettings(d.format(), d.maxSeqLen(), d.pack(), TrainOn.valueOf(d.trainOn()
+                    .toUpperCase(Locale.ROOT)));
+            PreparedData trainData = prepare(Path.of(d.train()), tok, ds, "train", console);
+            List<Sequence> train = trainData.sequences();
+            List<Sequence> val = List.of();
+            if (d.validation() != null) {
+                val = prepare(Path.of(d.validation()), tok, ds, "validation", console).sequences();
+            } else if (d.validationSplit() > 0) {
+                List<Sequence> shuffled = new ArrayList<>(train);
+                Collections.shuffle(shuffled, new Random(recipe.training().seed()));
+                int n = Math.max(1, (int) Math.round(shuffled.size() * d.validationSplit()));
+                val = shuffled.subList(0, n);
+                train = shuffled.subList(n, shuffled.size());
             }
+            int padId = tok.padId().orElse(tok.eosIds().length > 0 ? tok.eosIds()[0] : 0);
+            int seqLen = d.maxSeqLen();
             LoraConfig cfg = loraConfig(recipe.adapter(), recipe.model().path());
             Trainable trainable;
             String what;
@@ -80,7 +97,7 @@ public final class TrainingJob {
             LanguageModel lm = base;
             long trainableCount = trainable.parameters().stream().mapToLong(p -> p.value().length()).sum();
             var t = recipe.training();
-            BatchSampler sampler = new BatchSampler(train, t.batchSize(), t.seed());
+            BatchSampler sampler = new BatchSampler(train, t.batchSize(), t.seed(), padId);
             long maxSteps = t.maxSteps() > 0 ? t.maxSteps()
                     : Math.max(1, t.epochs() * sampler.batchesPerEpoch() / t.gradientAccumulationSteps());
             var o = recipe.optimizer();
@@ -91,7 +108,7 @@ public final class TrainingJob {
             Trainer.Settings settings = new Trainer.Settings(maxSteps, t.gradientAccumulationSteps(), t.seed(),
                     full ? 0 : cfg.loraDropout(), o.maxGradNorm(), t.evalEvery(), t.evalBatches(), t.batchSize(),
                     recipe.checkpoint().saveEvery(), recipe.checkpoint().keepLast(),
-                    recipe.logging().logEvery(), out, yaml);
+                    recipe.logging().logEvery(), out, yaml, padId);
             TrainerState state = TrainerState.initial(t.seed()).withRecipeHash(RecipeLoader.hash(recipe));
             MetricsLog log;
             Trainer trainer;
@@ -106,7 +123,7 @@ public final class TrainingJob {
                 trainer = new Trainer(lm.decoder(), trainable, sampler, val, opt, schedule, settings, log);
             }
             console.printf(Locale.ROOT, "%s%n%s: %,d trainable parameters (%.3f%% of %,d)%n"
-                            + "%d training sequences of %d tokens, %d validation; %d steps of %d x %d sequences%n",
+                            + "%d training rows of at most %d tokens, %d validation; %d steps of %d x %d rows%n",
                     lm.config(), what, trainableCount,
                     100.0 * trainableCount / lm.decoder().weights().parameterCount(),
                     lm.decoder().weights().parameterCount(), train.size(), seqLen, val.size(), maxSteps,
@@ -135,6 +152,18 @@ public final class TrainingJob {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Runs the data pipeline with a progress display; the tokenized cache lives in {@link CacheDir}. */
+    static PreparedData prepare(Path dataset, HfTokenizer tok, DataSettings s, String split, PrintStream console) {
+        PreparedData p;
+        try (Progress progress = Progress.create("tokenizing " + split, -1, 10_000, console)) {
+            p = DataPipeline.prepare(dataset, tok, s, CacheDir.resolve(), n -> progress.update(n, ""));
+        }
+        console.printf(Locale.ROOT, "%s: %s, format %s, %s; %d rows%s%n", split, dataset, p.format(), p.stats(),
+                p.sequences().size(), s.pack() ? String.format(Locale.ROOT, " (packed, %.1f%% full)",
+                        100 * p.packingEfficiency()) : "");
+        return p;
     }
 
     /** Maps the recipe's adapter section onto PEFT's LoraConfig. */

@@ -121,13 +121,14 @@ class CliTest {
 
     @Test
     void validateTrainEvalMergeAndGenerateWithTheAdapter() throws Exception {
-        Path data = tmp.resolve("train.txt");
-        Files.write(data, org.lora4j.inference.tiny.Corpus.sentences(4, 40));
+        Path data = tmp.resolve("train.jsonl");
+        Files.write(data, org.lora4j.inference.tiny.Corpus.sentences(4, 40).stream()
+                .map(l -> new ObjectMapper().createObjectNode().put("text", l).toString()).toList());
         Path out = tmp.resolve("run");
         Path recipe = tmp.resolve("r.yaml");
         Files.writeString(recipe, String.join("\n",
                 "model: {path: " + model + "}",
-                "data: {train: " + data + ", max_seq_len: 16, validation_split: 0.2}",
+                "data: {train: " + data + ", max_seq_len: 16, pack: true, validation_split: 0.2}",
                 "adapter: {r: 4, lora_alpha: 8, target_modules: [q_proj, v_proj]}",
                 "training: {max_steps: 3, batch_size: 2}",
                 "checkpoint: {output_dir: " + out + "}", ""));

@@ -41,17 +41,18 @@ class TrainingTest {
     static void setUp() throws Exception {
         model = tmp.resolve("tiny-llama");
         TinyModelGenerator.write(model, Architecture.LLAMA, TinyModelGenerator.Size.TINY, 9, DType.F32);
-        data = tmp.resolve("train.txt");
+        data = tmp.resolve("train.jsonl");
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             lines.addAll(Corpus.sentences(3, 4)); // a small set, seen again and again: it can be memorised
         }
-        Files.write(data, lines);
+        Files.write(data, lines.stream().map(l -> new ObjectMapper().createObjectNode().put("text", l).toString())
+                .toList());
     }
 
     static Recipe recipe(Path out, String... extra) {
         List<String> sets = new ArrayList<>(List.of("model.path=" + model, "data.train=" + data,
-                "data.max_seq_len=16", "training.batch_size=4", "training.seed=5", "checkpoint.output_dir=" + out));
+                "data.max_seq_len=16", "data.pack=true", "training.batch_size=4", "training.seed=5", "checkpoint.output_dir=" + out));
         sets.addAll(List.of(extra));
         return RecipeLoader.parse("adapter:\n  r: 16\n  lora_alpha: 32\n  target_modules: all-linear\n", "test", sets);
     }
@@ -187,7 +188,8 @@ class TrainingTest {
         Path yaml = tmp.resolve("killed.yaml");
         RecipeLoader.save(r, yaml);
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Process p = new ProcessBuilder(java, "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                "-Dlora4j.cache=" + tmp.resolve("cache"), "-cp", System.getProperty("java.class.path"),
                 "org.lora4j.trainer.cli.Lora4j", "train", "--recipe", yaml.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("killed.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
