@@ -9,17 +9,37 @@ import org.lora4j.inference.model.AttentionMask;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.ForwardContext;
 import org.lora4j.inference.model.KvCache;
+import org.lora4j.inference.model.NativeMemory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Batched autoregressive generation with a KV cache. Prompts are left-padded to one length; padding slots
  * are masked out and each row's positions start at 0 at its first real token, so a row gives the same
  * tokens alone or in a batch. One prefill over the prompts, then one single-token step per new token.
+ * Each row may have its own {@link GenerationConfig} (limit, sampling, seed, stop strings, eos ids); the batch
+ * runs until its last row has finished.
  */
 public final class Generator {
-    /** Called after each accepted token: row, token id. */
+    /** Streaming callbacks of a run; only {@link #onToken} is required. */
     public interface TokenListener {
+        /** Called after each accepted token: row, token id. */
         void onToken(int row, int tokenId);
+
+        /** Called once per row as soon as it ends (eos, stop string, limit or cancellation), before the batch ends. */
+        default void onFinish(int row, Generation generation) {
+        }
+
+        /**
+         * Polled before each decoding step for every running row: true ends that row at once with
+         * {@link FinishReason#CANCELLED} (its consumer went away); the other rows go on unchanged.
+         */
+        default boolean cancelled(int row) {
+            return false;
+        }
+    }
+
+    /** One row of a batch: a prompt and its own generation settings. */
+    public record Request(int[] prompt, GenerationConfig config) {
     }
 
     private final Decoder decoder;
@@ -37,34 +57,53 @@ public final class Generator {
     }
 
     /**
+     * Every prompt with the same settings.
+     *
      * @param detokenizer ids → text, needed for stop strings and {@link Generation#text()}; may be null
      * @param listener    streaming callback; may be null
      */
     public List<Generation> generate(List<int[]> prompts, GenerationConfig cfg,
                                      Function<int[], String> detokenizer, TokenListener listener) {
-        if (prompts.isEmpty()) {
+        List<Request> rows = new ArrayList<>(prompts.size());
+        for (int[] p : prompts) {
+            rows.add(new Request(p, cfg));
+        }
+        return generate(rows, detokenizer, listener);
+    }
+
+    /**
+     * Each row with its own settings; a row's tokens are those it would get alone with its config.
+     *
+     * @param detokenizer ids → text, needed for stop strings and {@link Generation#text()}; may be null
+     * @param listener    streaming callbacks; may be null
+     */
+    public List<Generation> generate(List<Request> requests, Function<int[], String> detokenizer,
+                                     TokenListener listener) {
+        if (requests.isEmpty()) {
             return List.of();
         }
-        if (!cfg.stopStrings().isEmpty() && detokenizer == null) {
-            throw new IllegalArgumentException("stop strings need a tokenizer to decode the text; this model "
-                    + "folder has no tokenizer.json (stop on eos ids instead)");
-        }
-        int batch = prompts.size();
+        int batch = requests.size();
         int promptLen = 0;
-        for (int[] p : prompts) {
-            if (p.length == 0) {
+        int maxNew = 0;
+        for (Request r : requests) {
+            if (r.prompt().length == 0) {
                 throw new IllegalArgumentException("a prompt must hold at least one token");
             }
-            promptLen = Math.max(promptLen, p.length);
+            if (!r.config().stopStrings().isEmpty() && detokenizer == null) {
+                throw new IllegalArgumentException("stop strings need a tokenizer to decode the text; this model "
+                        + "folder has no tokenizer.json (stop on eos ids instead)");
+            }
+            promptLen = Math.max(promptLen, r.prompt().length);
+            maxNew = Math.max(maxNew, r.config().maxNewTokens());
         }
-        int capacity = promptLen + Math.max(cfg.maxNewTokens(), 1);
+        int capacity = promptLen + Math.max(maxNew, 1);
         int[][] ids = new int[batch][promptLen];
         int[][] pos = new int[batch][promptLen];
         boolean[][] valid = new boolean[batch][capacity];
         int[] nextPos = new int[batch];
         Row[] rows = new Row[batch];
         for (int b = 0; b < batch; b++) {
-            int[] p = prompts.get(b);
+            int[] p = requests.get(b).prompt();
             int pad = promptLen - p.length;
             for (int i = 0; i < p.length; i++) {
                 ids[b][pad + i] = p[i];
@@ -72,26 +111,35 @@ public final class Generator {
                 valid[b][pad + i] = true;
             }
             nextPos[b] = p.length;
-            rows[b] = new Row(p, new Sampler(cfg));
+            rows[b] = new Row(p, requests.get(b).config());
+            if (rows[b].cfg.maxNewTokens() == 0) {
+                rows[b].finish(FinishReason.LENGTH, detokenizer, listener, b);
+            }
         }
         AttentionMask mask = new AttentionMask(valid, null);
         KvCache cache = new KvCache(decoder.config(), batch, capacity, decoder.weights().dataType());
         float[][] logits = lastLogits(decoder.hidden(ids, pos, mask, cache, ctx), batch, promptLen);
 
-        for (int step = 0; step < cfg.maxNewTokens(); step++) {
+        for (int step = 0; step < maxNew; step++) {
             int[][] next = new int[batch][1];
             int[][] nextPositions = new int[batch][1];
             boolean anyActive = false;
             for (int b = 0; b < batch; b++) {
                 Row r = rows[b];
-                if (r.finish == null) {
+                if (r.generation == null && listener != null && listener.cancelled(b)) {
+                    r.finish(FinishReason.CANCELLED, detokenizer, listener, b);
+                }
+                if (r.generation == null) {
                     int tok = r.sampler.next(logits[b], r.seen);
-                    r.accept(tok, cfg, detokenizer, step + 1 == cfg.maxNewTokens());
+                    FinishReason f = r.accept(tok, detokenizer, step + 1 == r.cfg.maxNewTokens());
                     if (listener != null) {
                         listener.onToken(b, tok);
                     }
+                    if (f != null) {
+                        r.finish(f, detokenizer, listener, b);
+                    }
                     next[b][0] = tok;
-                    anyActive |= r.finish == null;
+                    anyActive |= r.generation == null;
                 }
                 nextPositions[b][0] = nextPos[b]++;
                 valid[b][cache.length()] = true;
@@ -100,10 +148,14 @@ public final class Generator {
                 break;
             }
             logits = lastLogits(decoder.hidden(next, nextPositions, mask, cache, ctx), batch, 1);
+            NativeMemory.collectIfGrown();
         }
         List<Generation> out = new ArrayList<>(batch);
-        for (Row r : rows) {
-            out.add(r.result(cfg, detokenizer));
+        for (int b = 0; b < batch; b++) {
+            if (rows[b].generation == null) {
+                rows[b].finish(FinishReason.LENGTH, detokenizer, listener, b);
+            }
+            out.add(rows[b].generation);
         }
         return out;
     }
@@ -121,24 +173,26 @@ public final class Generator {
     /** Mutable state of one row during a run. */
     private static final class Row {
         final int[] prompt;
+        final GenerationConfig cfg;
         final Sampler sampler;
         final BitSet seen = new BitSet();
         final List<Integer> tokens = new ArrayList<>();
-        FinishReason finish;
-        String text;
+        String text;           // set when a stop string cut the text
+        Generation generation; // set once the row has finished
 
-        Row(int[] prompt, Sampler sampler) {
+        Row(int[] prompt, GenerationConfig cfg) {
             this.prompt = prompt;
-            this.sampler = sampler;
+            this.cfg = cfg;
+            this.sampler = new Sampler(cfg);
             Arrays.stream(prompt).forEach(seen::set);
         }
 
-        void accept(int tok, GenerationConfig cfg, Function<int[], String> detok, boolean last) {
+        /** Records {@code tok}; returns why the row ends with it, or null if it goes on. */
+        FinishReason accept(int tok, Function<int[], String> detok, boolean last) {
             tokens.add(tok);
             seen.set(tok);
             if (cfg.isEos(tok)) {
-                finish = FinishReason.STOP;
-                return;
+                return FinishReason.STOP;
             }
             if (!cfg.stopStrings().isEmpty()) {
                 String s = detok.apply(ids());
@@ -146,23 +200,19 @@ public final class Generator {
                     int at = s.indexOf(stop);
                     if (at >= 0) {
                         text = s.substring(0, at);
-                        finish = FinishReason.STOP;
-                        return;
+                        return FinishReason.STOP;
                     }
                 }
             }
-            if (last) {
-                finish = FinishReason.LENGTH;
-            }
+            return last ? FinishReason.LENGTH : null;
         }
 
         int[] ids() {
             return tokens.stream().mapToInt(Integer::intValue).toArray();
         }
 
-        Generation result(GenerationConfig cfg, Function<int[], String> detok) {
+        void finish(FinishReason f, Function<int[], String> detok, TokenListener listener, int row) {
             int[] all = ids();
-            FinishReason f = finish == null ? FinishReason.LENGTH : finish;
             String t = text;
             if (t == null && detok != null) {
                 int n = all.length;
@@ -171,7 +221,10 @@ public final class Generator {
                 }
                 t = detok.apply(Arrays.copyOf(all, n));
             }
-            return new Generation(prompt, all, t, f);
+            generation = new Generation(prompt, all, t, f);
+            if (listener != null) {
+                listener.onFinish(row, generation);
+            }
         }
     }
 }

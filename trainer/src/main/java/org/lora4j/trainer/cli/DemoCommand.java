@@ -1,73 +1,164 @@
 package org.lora4j.trainer.cli;
 
-import java.io.PrintWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.lora4j.data.tokenizer.ChatMessage;
-import org.lora4j.data.tokenizer.HfTokenizer;
+import org.lora4j.adapters.merge.LoraMerge;
+import org.lora4j.adapters.peft.PeftAdapterFiles;
 import org.lora4j.inference.LanguageModel;
-import org.lora4j.adapters.safetensors.DType;
-import org.lora4j.inference.config.Architecture;
-import org.lora4j.inference.generate.Generation;
-import org.lora4j.inference.generate.GenerationConfig;
-import org.lora4j.inference.generate.LogProbs;
-import org.lora4j.inference.tiny.Corpus;
-import org.lora4j.inference.tiny.TinyModelGenerator;
+import org.lora4j.trainer.demo.DemoAssets;
+import org.lora4j.trainer.demo.DemoServerCheck;
+import org.lora4j.trainer.demo.TaskAccuracy;
+import org.lora4j.trainer.demo.TicketTask;
+import org.lora4j.trainer.recipe.Recipe;
+import org.lora4j.trainer.recipe.RecipeLoader;
+import org.lora4j.trainer.train.TrainingJob;
+import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code lora4j demo}: the runtime end to end on the embedded default — writes a tiny model of each supported
- * family in HF layout, loads it back, renders a chat with the family's template, generates with the KV cache
- * (greedy and sampled, batched) and scores a sentence.
+ * {@code lora4j demo}: the whole job on the embedded default. A small base model (pre-trained by lora4j, shipped in
+ * the jar) is specialised with LoRA on a generated domain task (free-text support messages → a fixed JSON form):
+ * held-out accuracy before, training with progress, accuracy after, two answers side by side, the PEFT adapter, a
+ * merged model, and one request answered by the OpenAI-compatible server.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the lora4j runtime end to end on tiny generated models (no download).")
+@Command(name = "demo", mixinStandardHelpOptions = true, subcommands = DemoAssetsCommand.class,
+        description = "Specialise the embedded base model with LoRA on a generated task, end to end (no download).")
 public final class DemoCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    static final String BASE_RESOURCE = "/org/lora4j/demo/base/";
+    static final List<String> BASE_FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
+            "tokenizer_config.json");
 
     @Option(names = "--out", defaultValue = "lora4j-demo", paramLabel = "DIR",
-            description = "Where the demo writes its model folders. Default: ${DEFAULT-VALUE}.")
+            description = "Where the demo writes everything. Default: ${DEFAULT-VALUE}.")
     Path out;
 
+    @Option(names = "--steps", defaultValue = "250", description = "LoRA training steps. Default: ${DEFAULT-VALUE}.")
+    int steps;
+
+    @Option(names = "--eval-examples", defaultValue = "60",
+            description = "Held-out requests scored before and after. Default: ${DEFAULT-VALUE}.")
+    int evalExamples;
+
+    @Option(names = "--skip-server", description = "Do not start the server at the end.")
+    boolean skipServer;
+
     @Override
-    public Integer call() {
-        PrintWriter o = spec.commandLine().getOut();
-        o.println("lora4j demo: tiny random models in Hugging Face layout, loaded and run by the lora4j runtime.");
-        o.println("(The weights are random, so the text is gibberish; training arrives with the LoRA trainer.)");
-        for (Architecture arch : Architecture.values()) {
-            Path dir = out.resolve("tiny-" + arch.modelType());
-            TinyModelGenerator.write(dir, arch, TinyModelGenerator.Size.TINY, 42, DType.F32);
-            try (LanguageModel lm = LanguageModel.load(dir)) {
-                HfTokenizer tok = lm.requireTokenizer("the demo");
-                o.println();
-                o.println("== " + arch.hfClass() + " == " + lm.config() + "  [" + dir + "]");
-                String chat = tok.chatTemplate().render(List.of(new ChatMessage("user", "Who reads the data?")), true);
-                o.println("chat template renders: " + chat.replace("\n", "\\n"));
-                int[] chatIds = tok.encode(chat, false);
-                int[] textIds = tok.encode("The model reads", true);
-                long t0 = System.nanoTime();
-                List<Generation> gens = lm.generate(List.of(chatIds, textIds),
-                        GenerationConfig.greedy(16, lm.eosTokenIds()), null);
-                double secs = (System.nanoTime() - t0) / 1e9;
-                o.println("greedy, batch of 2 (" + String.format("%.2f s", secs) + "):");
-                gens.forEach(g -> o.println("  -> " + g.text().replace("\n", "\\n") + "  [" + g.finishReason().openAiName() + "]"));
-                GenerationConfig sampled = new GenerationConfig(16, 0.8, 40, 0.95, 1.1, 7, List.of(), lm.eosTokenIds());
-                o.println("sampled (T=0.8, top-k 40, top-p 0.95, seed 7): "
-                        + lm.generate(List.of(textIds), sampled, null).get(0).text().replace("\n", "\\n"));
-                int[] sentence = tok.encode(Corpus.sentences(1, 1).get(0), true);
-                float[][] lp = LogProbs.logSoftmax(lm.logits(sentence));
-                double nll = LogProbs.sequenceNll(lp, sentence);
-                o.printf("perplexity of a corpus sentence (%d tokens): %.2f (vocab %d: random weights score near it)%n",
-                        sentence.length, Math.exp(nll / (sentence.length - 1)), lm.config().vocabSize());
-            }
+    public Integer call() throws IOException {
+        PrintStream o = System.out;
+        Path base = out.resolve("base");
+        extractBase(base);
+        List<TicketTask.Example> train = TicketTask.examples(2036, 400);
+        List<TicketTask.Example> heldOut = TicketTask.examples(2046, evalExamples);
+        DemoAssets.writeTaskDataset(out.resolve("data/train"), train);
+        DemoAssets.writeTaskDataset(out.resolve("data/validation"), heldOut);
+        o.println("lora4j demo: specialise a small base model to route support messages as JSON");
+        o.println("  task: \"" + heldOut.get(0).message() + "\"  ->  " + heldOut.get(0).json());
+        o.println("  base model: " + base + " (pre-trained by lora4j, recipes/demo/base_full.yaml)");
+        o.println("  data: " + train.size() + " training and " + heldOut.size() + " held-out requests in "
+                + out.resolve("data") + " (Arrow, save_to_disk layout)");
+        o.println();
+
+        TaskAccuracy.Result before;
+        try (LanguageModel lm = LanguageModel.load(base)) {
+            before = TaskAccuracy.evaluate(lm, heldOut, 30);
+        }
+        o.printf(Locale.ROOT, "held-out accuracy of the base model:  %d/%d (%.0f%%)%n%n", before.correct(),
+                before.total(), before.percent());
+
+        Path run = out.resolve("run");
+        Recipe recipe = RecipeLoader.parse(String.join("\n",
+                "model: {path: " + base + "}",
+                "adapter: {method: lora, r: 16, lora_alpha: 32, lora_dropout: 0.0, target_modules: all-linear}",
+                "data: {train: " + out.resolve("data/train") + ", validation: " + out.resolve("data/validation")
+                        + ", format: messages, max_seq_len: 128, pack: true, train_on: completion}",
+                "optimizer: {lr: 0.003, max_grad_norm: 1.0}",
+                "schedule: {type: cosine, warmup_steps: 10, min_lr_ratio: 0.1}",
+                "training: {max_steps: " + steps + ", batch_size: 8, seed: 7, eval_every: " + Math.max(1, steps / 3) + "}",
+                "checkpoint: {output_dir: " + run + ", save_every: 0, keep_last: 1, resume: never}",
+                "logging: {log_every: 10}", ""), "demo recipe", List.of());
+        deleteRun(run);
+        RecipeLoader.save(recipe, out.resolve("demo_recipe.yaml"));
+        TrainingJob.Summary s = TrainingJob.run(recipe, false, o);
+        Path adapter = s.savedDir();
+
+        TaskAccuracy.Result after;
+        try (LanguageModel lm = LanguageModel.load(base).withAdapter(adapter)) {
+            after = TaskAccuracy.evaluate(lm, heldOut, 30);
         }
         o.println();
-        o.println("Next: lora4j generate --model " + out.resolve("tiny-llama") + " --chat \"Hello\" --max-new-tokens 20");
+        o.printf(Locale.ROOT, "held-out accuracy:  base %d/%d (%.0f%%)  ->  with the LoRA adapter %d/%d (%.0f%%)%n",
+                before.correct(), before.total(), before.percent(), after.correct(), after.total(), after.percent());
+        o.println();
+        for (int i = 0; i < 2; i++) {
+            o.println("request:   " + heldOut.get(i).message());
+            o.println("  base:    " + oneLine(before.answers().get(i)));
+            o.println("  adapted: " + oneLine(after.answers().get(i)));
+            o.println("  wanted:  " + heldOut.get(i).json());
+        }
+        o.println();
+
+        Path merged = out.resolve("merged");
+        LoraMerge.mergeModelFolder(base, PeftAdapterFiles.load(adapter, DataType.FLOAT, w -> { }), merged,
+                1L << 30, true, (i, n) -> { });
+        try (LanguageModel m = LanguageModel.load(merged)) {
+            TaskAccuracy.Result mergedAcc = TaskAccuracy.evaluate(m, heldOut.subList(0, Math.min(10, heldOut.size())), 10);
+            o.printf(Locale.ROOT, "merged model %s: %d/%d of the first held-out requests right (plain HF folder)%n",
+                    merged, mergedAcc.correct(), mergedAcc.total());
+        }
+        o.println("PEFT adapter: " + adapter + "  (" + PeftAdapterFiles.load(adapter, DataType.FLOAT, w -> { })
+                .trainableParameterCount() + " parameters)");
+        o.println("training report: " + run.resolve("index.html"));
+        if (!skipServer) {
+            o.println();
+            DemoServerCheck.run(base, adapter, heldOut.get(2), o);
+        }
+        o.println();
+        o.println("Next: scripts/lora4j generate --model " + base + " --adapter " + adapter + " --chat \""
+                + TicketTask.INSTRUCTION.replace("\n", " ") + " " + heldOut.get(3).message() + "\"");
         return 0;
+    }
+
+    /** Copies the embedded base model out of the jar. */
+    static void extractBase(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            for (String f : BASE_FILES) {
+                try (InputStream in = DemoCommand.class.getResourceAsStream(BASE_RESOURCE + f)) {
+                    if (in == null) {
+                        throw new IllegalStateException("the demo base model is missing from the build (" + BASE_RESOURCE
+                                + f + "); rebuild it with recipes/demo/base_full.yaml");
+                    }
+                    Path tmp = Files.createTempFile(dir, "." + f, ".tmp");
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the demo base model to " + dir, e);
+        }
+    }
+
+    private static void deleteRun(Path run) throws IOException {
+        if (!Files.exists(run)) {
+            return;
+        }
+        try (var paths = Files.walk(run)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replace("\n", "\\n");
     }
 }

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
 @Command(name = "lora4j", mixinStandardHelpOptions = true, version = "lora4j 0.1.0",
         description = "LoRA fine-tuning of open-weight LLMs on the JVM.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
-            MergeCommand.class, ValidateCommand.class, PlanCommand.class, RecipesCommand.class,
+            MergeCommand.class, ServeCommand.class, ValidateCommand.class, PlanCommand.class, RecipesCommand.class,
+            DataCommand.class,
             TinyModelCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
@@ -45,6 +46,7 @@ public final class Lora4j implements Runnable {
                 return EXIT_DIVERGED;
             }
             if (ex instanceof CheckpointException || ex instanceof ConfigException || ex instanceof TokenizerException
+                    || ex instanceof org.lora4j.data.arrow.DatasetException
                     || ex instanceof RecipeException || ex instanceof IllegalArgumentException
                     || ex instanceof UncheckedIOException) {
                 cmd.getErr().println("error: " + ex.getMessage());

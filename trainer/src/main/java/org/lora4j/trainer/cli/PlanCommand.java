@@ -31,8 +31,10 @@ import picocli.CommandLine.Spec;
             "  lora4j plan --recipe recipes/smollm2/135m_lora.yaml",
             "  lora4j plan --recipe recipes/llama3.1/8b_lora.yaml --set data.max_seq_len=2048"})
 public final class PlanCommand implements Callable<Integer> {
-    /** The launcher's default off-heap cap (scripts/lora4j: LORA4J_MAX_OFFHEAP), where ND4J keeps every array. */
-    static final long LAUNCHER_OFFHEAP_GIB = 16;
+    /** This JVM's off-heap cap (scripts/lora4j sets it from LORA4J_MAX_OFFHEAP, default 40% of RAM). */
+    static long offHeapCap() {
+        return org.bytedeco.javacpp.Pointer.maxBytes();
+    }
 
     @Spec
     CommandSpec spec;
@@ -117,11 +119,11 @@ public final class PlanCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%nfull-parameter training (adapter.method: full) would need about %s%n",
                     MemoryPlan.human(fullAlternative.total()));
         }
-        if (p.total() > LAUNCHER_OFFHEAP_GIB << 30) {
+        if (p.total() > offHeapCap()) {
             long offheap = p.suggestedOffHeapGiB();
-            out.printf(Locale.ROOT, "%nThis is above scripts/lora4j's default off-heap cap (%d GiB), where ND4J keeps"
+            out.printf(Locale.ROOT, "%nThis is above the off-heap cap of this JVM (%s), where ND4J keeps"
                     + " its arrays; raise it, e.g.%n  LORA4J_MAX_OFFHEAP=%dG LORA4J_MAX_PHYSICAL=%dG scripts/lora4j"
-                    + " train --recipe %s%n", LAUNCHER_OFFHEAP_GIB, offheap, offheap + 10, recipeName);
+                    + " train --recipe %s%n", MemoryPlan.human(offHeapCap()), offheap, offheap + 10, recipeName);
         }
     }
 

@@ -9,6 +9,7 @@ import org.lora4j.inference.model.CausalLmLoss;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.Dropout;
 import org.lora4j.inference.model.ForwardContext;
+import org.lora4j.inference.model.NativeMemory;
 import org.lora4j.inference.model.TrainingBatch;
 import org.lora4j.trainer.optim.AdamW;
 import org.lora4j.trainer.optim.GradClip;
@@ -140,6 +141,7 @@ public final class Trainer {
         }
         double lr = schedule.lr(step);
         optimizer.step(lr);
+        NativeMemory.collectIfGrown();
         return new StepMetrics(step + 1, loss, lr, norm, count, 0);
     }
 

@@ -110,16 +110,6 @@ class CliTest {
     }
 
     @Test
-    void demoRunsEveryFamily() {
-        Run r = run("demo", "--out", tmp.resolve("demo").toString());
-        assertEquals(0, r.code(), r.err());
-        for (String arch : new String[] {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM"}) {
-            assertTrue(r.out().contains("== " + arch), r.out());
-        }
-        assertTrue(Files.isRegularFile(tmp.resolve("demo/tiny-llama/tokenizer.json")));
-    }
-
-    @Test
     void validateTrainEvalMergeAndGenerateWithTheAdapter() throws Exception {
         Path data = tmp.resolve("train.jsonl");
         Files.write(data, org.lora4j.inference.tiny.Corpus.sentences(4, 40).stream()
