@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.lora4j.adapters.lora.LoraAdapter;
 import org.lora4j.adapters.merge.LoraMerge;
 import org.lora4j.adapters.peft.PeftAdapterFiles;
+import org.lora4j.trainer.progress.Progress;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,12 +44,10 @@ public final class MergeCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         LoraAdapter lora = PeftAdapterFiles.load(adapter, DataType.FLOAT, w -> o.println("warning: " + w));
         long t0 = System.nanoTime();
-        LoraMerge.mergeModelFolder(model, lora, out, parseSize(maxShard), overwrite, (i, n) -> {
-            if (i == n || i % 50 == 0) {
-                spec.commandLine().getErr().printf("merging: %d/%d tensors%n", i, n);
-                spec.commandLine().getErr().flush();
-            }
-        });
+        try (Progress progress = Progress.create("merging tensors", -1, 50, System.err)) {
+            LoraMerge.mergeModelFolder(model, lora, out, parseSize(maxShard), overwrite,
+                    (i, n) -> progress.update(i, i + "/" + n));
+        }
         o.printf(Locale.ROOT, "merged %s (%d LoRA modules) into %s in %.1f s%n", adapter, lora.modules().size(), out,
                 (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -81,7 +81,11 @@ public interface Progress extends AutoCloseable {
             if (first < 0) {
                 first = done - 1;
             }
-            if (done % every == 0 || done == total) {
+            if (total <= 0) { // unknown total: a count, no ETA
+                if (done % every == 0) {
+                    out.printf(Locale.ROOT, "%s %d  %s%n", task, done, extra);
+                }
+            } else if (done % every == 0 || done == total) {
                 double perUnit = (System.nanoTime() - start) / 1e9 / Math.max(1, done - first);
                 out.printf(Locale.ROOT, "%s %d/%d  %s  ETA %s%n", task, done, total, extra,
                         eta(perUnit * (total - done)));
