@@ -3,24 +3,28 @@ package org.lora4j.inference.model;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * ND4J frees an array's native memory only when its Java wrapper is garbage-collected, and a small heap rarely
- * collects: a training loop's discarded activations then pile up off-heap (seen: 20 GB for a 1 M-parameter model).
- * {@link #collectIfGrown()} asks for a GC whenever off-heap use has doubled since the last one (and is past 256 MiB),
- * which bounds the garbage to about the live set at a cost of one young collection per few steps.
+ * ND4J (1.0.0-M2.1, CPU) frees an array's native memory only after a full garbage collection has found its Java
+ * wrapper unreachable; young collections do not do it, and JavaCPP's own trigger never fires because ND4J's
+ * allocations are not in its counters. Measured: 3000 discarded 0.7 MB arrays grow the process by 2 GB, while a
+ * {@code System.gc()} every 200 keeps it at 250 MB; a training loop was OOM-killed at 20 GB before this class.
+ * {@link #collectIfGrown()} asks for a collection whenever the resident set has grown by {@value #BUDGET_MIB} MiB
+ * since the last one; freed native memory is then reused, so the process stays near its live size.
  */
 public final class NativeMemory {
-    private static final long FLOOR = 256L << 20;
-    private static long afterLastGc = FLOOR;
+    static final long BUDGET_MIB = 512;
+    private static long afterLastGc = -1;
 
     private NativeMemory() {
     }
 
-    /** Call once per training step (or every few generated tokens). */
+    /** Call once per training step, evaluation batch or generated token. */
     public static synchronized void collectIfGrown() {
-        long now = Pointer.totalBytes();
-        if (now > 2 * afterLastGc) {
+        long rss = Pointer.physicalBytes();
+        if (afterLastGc < 0) {
+            afterLastGc = rss;
+        } else if (rss > afterLastGc + (BUDGET_MIB << 20)) {
             System.gc();
-            afterLastGc = Math.max(FLOOR, Pointer.totalBytes());
+            afterLastGc = Pointer.physicalBytes();
         }
     }
 }

@@ -7,6 +7,7 @@ import org.lora4j.inference.model.CausalLmLoss;
 import org.lora4j.inference.model.CrossEntropy;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.ForwardContext;
+import org.lora4j.inference.model.NativeMemory;
 
 /** Mean next-token loss and perplexity over a fixed set of rows (no dropout, no gradients). */
 public final class Evaluator {
@@ -30,6 +31,7 @@ public final class Evaluator {
             CrossEntropy.Sum s = CausalLmLoss.forward(d, Batches.toTraining(b), ctx).loss();
             sum += s.loss();
             tokens += s.tokens();
+            NativeMemory.collectIfGrown();
         }
         double loss = tokens == 0 ? Double.NaN : sum / tokens;
         return new Result(loss, Math.exp(loss), tokens);

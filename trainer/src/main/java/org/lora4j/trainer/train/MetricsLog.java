@@ -41,7 +41,9 @@ public final class MetricsLog implements Trainer.Listener, AutoCloseable {
             progress = Progress.create("step", maxSteps, logEvery, console);
         }
         ObjectNode n = JSON.createObjectNode().put("step", m.step()).put("loss", m.loss()).put("lr", m.lr())
-                .put("grad_norm", m.gradNorm()).put("tokens", m.tokens()).put("step_seconds", m.seconds());
+                .put("grad_norm", m.gradNorm()).put("tokens", m.tokens()).put("step_seconds", m.seconds())
+                .put("offheap_bytes", org.bytedeco.javacpp.Pointer.totalBytes())
+                .put("rss_bytes", org.bytedeco.javacpp.Pointer.physicalBytes());
         append(n);
         progress.update(m.step(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  grad_norm %.3f  %.0f trained tok/s",
                 m.loss(), m.lr(), m.gradNorm(), m.tokens() / Math.max(1e-9, m.seconds())));
