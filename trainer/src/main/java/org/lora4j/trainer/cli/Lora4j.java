@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "LoRA fine-tuning of open-weight LLMs on the JVM.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, TrainCommand.class, EvalCommand.class,
             MergeCommand.class, ServeCommand.class, ValidateCommand.class, PlanCommand.class, RecipesCommand.class,
+            BenchCommand.class,
             DataCommand.class,
             TinyModelCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class},
