@@ -3,8 +3,6 @@ package org.lora4j.trainer.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lora4j.adapters.safetensors.DType;
 import org.lora4j.inference.config.Architecture;
 import org.lora4j.inference.tiny.TinyModelGenerator;
-import picocli.CommandLine;
 
 /** {@code lora4j data convert | inspect | stats} on a small chat dataset. */
 class DataCommandTest {
@@ -23,16 +20,8 @@ class DataCommandTest {
 
     static Path model;
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        CommandLine cl = Lora4j.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        return new Run(cl.execute(args), out.toString(), err.toString());
+    static CliTest.Run run(String... args) {
+        return CliTest.run(args);
     }
 
     @BeforeAll
@@ -50,24 +39,24 @@ class DataCommandTest {
     @Test
     void convertInspectAndStats() {
         Path ds = tmp.resolve("chat-ds");
-        Run c = run("data", "convert", "--input", tmp.resolve("chat.jsonl").toString(), "--out", ds.toString());
+        CliTest.Run c = run("data", "convert", "--input", tmp.resolve("chat.jsonl").toString(), "--out", ds.toString());
         assertEquals(0, c.code(), c.err());
         assertTrue(Files.isRegularFile(ds.resolve("state.json")) && Files.isRegularFile(ds.resolve("dataset_info.json")));
 
-        Run i = run("data", "inspect", "--data", ds.toString(), "--model", model.toString());
+        CliTest.Run i = run("data", "inspect", "--data", ds.toString(), "--model", model.toString());
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("format: messages"), i.out());
         // the prompt is shown masked in brackets, the answer plain
         assertTrue(i.out().contains("[<|im_start|>system") && i.out().contains("The model reads the data."), i.out());
 
-        Run s = run("data", "stats", "--data", ds.toString(), "--model", model.toString(), "--max-seq-len", "64");
+        CliTest.Run s = run("data", "stats", "--data", ds.toString(), "--model", model.toString(), "--max-seq-len", "64");
         assertEquals(0, s.code(), s.err());
         assertTrue(s.out().contains("2 examples") && s.out().contains("packing into 64-token rows"), s.out());
     }
 
     @Test
     void aDatasetWithoutKnownColumnsIsOneClearError() {
-        Run r = run("data", "inspect", "--data", tmp.resolve("bad.jsonl").toString(), "--model", model.toString());
+        CliTest.Run r = run("data", "inspect", "--data", tmp.resolve("bad.jsonl").toString(), "--model", model.toString());
         assertEquals(Lora4j.EXIT_BAD_INPUT, r.code());
         assertTrue(r.err().contains("bad.jsonl") && r.err().contains("question"), r.err());
     }
