@@ -8,6 +8,7 @@ import java.util.Random;
 import org.lora4j.inference.model.AttentionMask;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.KvCache;
+import org.lora4j.inference.model.NativeMemory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -52,6 +53,7 @@ public final class PrefillBench {
             if (measured) {
                 secs.add(s);
             }
+            NativeMemory.collectIfGrown();                    // as Generator does after each forward, untimed here
         }
         return new Result(promptTokens, Samples.of(secs), flops.prefillPerToken(promptTokens));
     }

@@ -12,19 +12,24 @@ import org.lora4j.inference.model.CausalLmLoss;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.ForwardContext;
 import org.lora4j.inference.model.ModelWeights;
+import org.lora4j.inference.model.NativeMemory;
 import org.lora4j.inference.model.TrainingBatch;
 import org.lora4j.trainer.optim.AdamW;
 import org.lora4j.trainer.optim.GradClip;
 
 /**
  * LoRA training throughput: the optimizer step of {@code Trainer} (zero grads, forward to the summed loss,
- * backward, global-norm clip, AdamW) on random unpadded {@code [batch, seq]} token rows, one micro-batch per step.
+ * backward, global-norm clip, AdamW, {@link NativeMemory#collectIfGrown}) on random unpadded {@code [batch, seq]}
+ * token rows, one micro-batch per step.
  * Warm-up steps are excluded; every measured step is timed whole and by phase. Also reports the memory terms the
  * issue's budget names: frozen weights, LoRA + optimizer state, and the activations the forward keeps for backward.
  */
 public final class TrainingBench {
 
-    /** Wall seconds of each measured step and of its phases (forward incl. loss; backward; clip + AdamW). */
+    /**
+     * Wall seconds of each measured step and of its phases (forward incl. loss; backward; clip + AdamW + the GC
+     * that {@link NativeMemory#collectIfGrown} may run).
+     */
     public record Timings(Samples step, Samples forward, Samples backward, Samples optimizer) {
     }
 
@@ -101,6 +106,7 @@ public final class TrainingBench {
             long t2 = System.nanoTime();
             GradClip.clipGlobalNorm(params, 1.0);
             optimizer.step(1e-4);
+            NativeMemory.collectIfGrown();                                    // as Trainer: a GC when RSS grew
             long t3 = System.nanoTime();
             double loss = out.loss().loss() / count;
             if (s == 0) {
