@@ -20,8 +20,10 @@ public final class CausalLmLoss {
     private CausalLmLoss() {
     }
 
-    public record Cache(int batch, int t, int[][] inputIds, List<DecoderLayer.Cache> layers, RmsNorm.Cache finalNorm,
-                        Linear.Cache head, INDArray logits, int[] targets) {
+    /** inputs: each layer's input x (the residual stream; the last entry is the final norm's input). */
+    public record Cache(int batch, int t, int[][] inputIds, List<INDArray> inputs, List<DecoderLayer.Cache> layers,
+                        RmsNorm.Cache finalNorm, INDArray normed, Linear.Cache head, INDArray logits,
+                        CrossEntropy.Sum loss, int[] targets) {
     }
 
     /** The summed loss of the micro-batch, its scored-token count and what backward needs. */
@@ -34,34 +36,45 @@ public final class CausalLmLoss {
         int t = b.length();
         int[] targets = b.shiftedTargets();
         CrossEntropy.validate(targets, c.vocabSize());
-        INDArray x = d.embed(Decoder.flatten(b.inputIds(), c.vocabSize()));               // [B·T, H]
+        INDArray x = d.embed(Decoder.flatten(b.inputIds(), c.vocabSize()), ctx.arena());  // [B·T, H]
         RotaryEmbedding.Table rope = d.rope().table(Decoder.flattenPositions(b.positionIds(), t),
                 d.weights().dataType());
         Map<Integer, INDArray> masks = new HashMap<>();
         List<DecoderLayer.Cache> caches = new ArrayList<>();
+        List<INDArray> inputs = new ArrayList<>();
         for (LayerWeights layer : d.weights().layers()) {
             INDArray m = masks.computeIfAbsent(c.slidingWindowForLayer(layer.index()),
                     w -> b.mask().build(batch, 0, t, t, w, d.weights().dataType()));     // [B, 1, 1, T, T]
+            inputs.add(x);
             DecoderLayer.Out o = DecoderLayer.forward(c, layer, x, batch, t, rope, null, m, ctx);
             caches.add(o.cache());
             x = o.y();
         }
-        RmsNorm.Out norm = RmsNorm.forwardWithCache(x, d.weights().norm(), c.rmsNormEps());
+        inputs.add(x);
+        RmsNorm.Out norm = RmsNorm.forwardWithCache(x, d.weights().norm(), c.rmsNormEps(), ctx.arena());
         Linear.Out head = d.lmHead().forward(norm.y(), ctx);                               // [B·T, V]
         CrossEntropy.Sum loss = CrossEntropy.sum(head.y(), targets);
-        return new Out(loss, new Cache(batch, t, b.inputIds(), caches, norm.cache(), head.cache(), head.y(), targets));
+        return new Out(loss, new Cache(batch, t, b.inputIds(), inputs, caches, norm.cache(), norm.y(), head.cache(),
+                head.y(), loss, targets));
     }
 
     /** Backward of {@code loss / count}: adds every trainable gradient (embedding rows by scatter-add). */
     public static void backward(Decoder d, Cache cache, double count, ForwardContext ctx) {
         ModelConfig c = d.config();
-        INDArray dLogits = CrossEntropy.backward(cache.logits(), cache.targets(), count);  // [B·T, V]
-        INDArray dx = d.lmHead().backward(dLogits, cache.head(), ctx);                     // [B·T, H]
-        dx = RmsNorm.backward(dx, d.weights().norm(), cache.finalNorm(), ctx.gradOf("model.norm.weight"));
+        Arena arena = ctx.arena();
+        INDArray dLogits = cache.logits();                                                 // overwritten in place
+        CrossEntropy.backwardInPlace(dLogits, cache.loss(), cache.targets(), count);       // [B·T, V]
+        INDArray dNormed = d.lmHead().backward(dLogits, cache.head(), ctx);                // [B·T, H]
+        arena.give(dLogits, cache.normed());
+        INDArray dx = RmsNorm.backward(dNormed, d.weights().norm(), cache.finalNorm(), ctx.gradOf("model.norm.weight"),
+                arena);
+        arena.give(dNormed);
         List<LayerWeights> layers = d.weights().layers();
         for (int i = layers.size() - 1; i >= 0; i--) {
+            arena.give(cache.inputs().get(i + 1));
             dx = DecoderLayer.backward(c, layers.get(i), dx, cache.batch(), cache.t(), cache.layers().get(i), ctx);
         }
+        arena.give(cache.inputs().get(0));
         INDArray dEmbed = ctx.gradOf("model.embed_tokens.weight");
         if (dEmbed != null) {                                                              // dE[id] += dx row
             double[][] rows = dx.toDoubleMatrix();

@@ -1,9 +1,6 @@
 package org.lora4j.inference.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Next-token cross-entropy with HF semantics: targets equal to {@value #IGNORE_INDEX} carry no loss, and the
@@ -12,6 +9,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   forward:   L = Σ_{n: t_n ≠ −100} (logsumexp(z_n) − z_n[t_n]) / count
  *   backward:  dz_n = (softmax(z_n) − onehot(t_n)) / count   (0 for ignored rows)
  * </pre>
+ * One pass per row over native memory in double; the backward reuses the forward's logsumexp and can write dz
+ * over the logits in place (the {@code [N, V]} logits are the largest activation of a step).
  */
 public final class CrossEntropy {
     public static final int IGNORE_INDEX = -100;
@@ -19,41 +18,69 @@ public final class CrossEntropy {
     private CrossEntropy() {
     }
 
-    /** The summed (not yet divided) loss and the number of scored tokens. */
-    public record Sum(double loss, long tokens) {
+    /** The summed (not yet divided) loss, the number of scored tokens and each row's logsumexp. */
+    public record Sum(double loss, long tokens, double[] logSumExp) {
+        public Sum(double loss, long tokens) {
+            this(loss, tokens, null);
+        }
     }
 
     /** logits {@code [N, V]}, targets {@code [N]} → Σ loss over scored rows, computed per row in double. */
     public static Sum sum(INDArray logits, int[] targets) {
-        INDArray lse = logSumExp(logits);                               // [N, 1]
+        INDArray z = Tensors.contiguous(logits);
+        int n = (int) z.size(0);
+        int v = (int) z.size(1);
+        Buf zb = Buf.of(z);
+        double[] lse = new double[n];
         double total = 0;
-        long n = 0;
-        for (int i = 0; i < targets.length; i++) {
-            if (targets[i] != IGNORE_INDEX) {
-                total += lse.getDouble(i, 0) - logits.getDouble(i, targets[i]);
-                n++;
-            }
-        }
-        return new Sum(total, n);
-    }
-
-    /** dlogits {@code [N, V]} for a loss divided by {@code count}. */
-    public static INDArray backward(INDArray logits, int[] targets, double count) {
-        INDArray d = Nd4j.exec(new SoftMax(logits.dup(), null, 1))[0];  // [N, V]
-        for (int i = 0; i < targets.length; i++) {
+        long count = 0;
+        for (int i = 0; i < n; i++) {
             if (targets[i] == IGNORE_INDEX) {
-                d.getRow(i).assign(0);
-            } else {
-                d.putScalar(i, targets[i], d.getDouble(i, targets[i]) - 1.0);
+                continue;
             }
+            long base = (long) i * v;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < v; j++) {
+                max = Math.max(max, zb.get(base + j));
+            }
+            double s = 0;
+            for (int j = 0; j < v; j++) {
+                s += Math.exp(zb.get(base + j) - max);
+            }
+            lse[i] = Math.log(s) + max;
+            total += lse[i] - zb.get(base + targets[i]);
+            count++;
         }
-        return d.divi(count);
+        return new Sum(total, count, lse);
     }
 
-    static INDArray logSumExp(INDArray z) {
-        INDArray max = z.max(true, 1);                                  // [N, 1]
-        INDArray e = Transforms.exp(z.subColumnVector(max), false);
-        return Transforms.log(e.sum(true, 1), false).addi(max);
+    /** dlogits {@code [N, V]} for a loss divided by {@code count}, as a new array. */
+    public static INDArray backward(INDArray logits, int[] targets, double count) {
+        INDArray d = logits.dup('c');
+        backwardInPlace(d, sum(d, targets), targets, count);
+        return d;
+    }
+
+    /** Overwrites {@code logits} with dlogits, using the logsumexp of {@link #sum} over the same logits. */
+    public static void backwardInPlace(INDArray logits, Sum forward, int[] targets, double count) {
+        int n = (int) logits.size(0);
+        int v = (int) logits.size(1);
+        Buf zb = Buf.of(logits);
+        double inv = 1.0 / count;
+        for (int i = 0; i < n; i++) {
+            long base = (long) i * v;
+            if (targets[i] == IGNORE_INDEX) {
+                for (int j = 0; j < v; j++) {
+                    zb.set(base + j, 0);
+                }
+                continue;
+            }
+            double lse = forward.logSumExp()[i];
+            for (int j = 0; j < v; j++) {
+                zb.set(base + j, Math.exp(zb.get(base + j) - lse) * inv);
+            }
+            zb.add(base + targets[i], -inv);
+        }
     }
 
     /** Checks that every target is a vocabulary id or the ignore index. */

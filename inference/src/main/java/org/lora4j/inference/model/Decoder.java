@@ -52,19 +52,25 @@ public final class Decoder {
             System.err.println("warning: sequence length " + s + " exceeds max_position_embeddings="
                     + c.maxPositionEmbeddings());
         }
-        INDArray x = embed(flatten(ids, c.vocabSize()));                            // [B·T, H]
+        INDArray x = embed(flatten(ids, c.vocabSize()), ctx.arena());               // [B·T, H]
         RotaryEmbedding.Table table = rope.table(flattenPositions(positions, t), weights.dataType());
         Map<Integer, INDArray> masks = new HashMap<>();
         for (LayerWeights layer : weights.layers()) {
             int window = c.slidingWindowForLayer(layer.index());
             INDArray m = masks.computeIfAbsent(window,
                     w -> mask.build(batch, start, t, s, w, weights.dataType()));    // [B, 1, 1, T, S]
+            INDArray in = x;
             x = DecoderLayer.forward(c, layer, x, batch, t, table, cache, m, ctx).y();
+            if (cache != null) {
+                ctx.arena().give(in);
+            }
         }
         if (cache != null) {
             cache.advance(t);
         }
-        return RmsNorm.forward(x, weights.norm(), c.rmsNormEps());
+        INDArray out = RmsNorm.forwardWithCache(x, weights.norm(), c.rmsNormEps(), ctx.arena()).y();
+        ctx.arena().give(x);
+        return out;
     }
 
     /** hidden {@code [N, H]} → logits {@code [N, V]}. */
@@ -91,7 +97,24 @@ public final class Decoder {
 
     /** Embedding lookup: ids {@code [N]} → rows of embed_tokens {@code [N, H]}. */
     INDArray embed(int[] ids) {
-        return Nd4j.pullRows(weights.embedTokens(), 1, ids);
+        return embed(ids, Arena.UNPOOLED);
+    }
+
+    /** As {@link #embed(int[])}, into a buffer from {@code arena}. */
+    INDArray embed(int[] ids, Arena arena) {
+        INDArray e = weights.embedTokens();
+        int h = (int) e.size(1);
+        INDArray x = arena.take(e.dataType(), ids.length, h);
+        Buf src = Buf.of(e);
+        Buf dst = Buf.of(x);
+        for (int n = 0; n < ids.length; n++) {
+            long from = (long) ids[n] * h;
+            long to = (long) n * h;
+            for (int j = 0; j < h; j++) {
+                dst.set(to + j, src.get(from + j));
+            }
+        }
+        return x;
     }
 
     static int[] flatten(int[][] ids, int vocab) {

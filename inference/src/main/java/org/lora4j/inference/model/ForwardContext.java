@@ -12,14 +12,25 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param lora     module path → its LoRA weights, or null when the module is not adapted
  * @param dropout  LoRA dropout of this pass, or null (evaluation, generation)
  * @param baseGrad HF tensor name (e.g. {@code model.norm.weight}) → its gradient buffer, or null for a frozen weight
+ * @param arena    where the pass takes its activation buffers ({@link Arena#UNPOOLED}: fresh arrays)
  */
-public record ForwardContext(Function<String, LoraWeights> lora, Dropout dropout, Function<String, INDArray> baseGrad) {
+public record ForwardContext(Function<String, LoraWeights> lora, Dropout dropout, Function<String, INDArray> baseGrad,
+                             Arena arena) {
     /** The frozen base: no adapter, no dropout. */
     public static final ForwardContext BASE = new ForwardContext(m -> null, null);
 
     /** LoRA (or nothing) over a frozen base. */
     public ForwardContext(Function<String, LoraWeights> lora, Dropout dropout) {
-        this(lora, dropout, n -> null);
+        this(lora, dropout, n -> null, Arena.UNPOOLED);
+    }
+
+    public ForwardContext(Function<String, LoraWeights> lora, Dropout dropout, Function<String, INDArray> baseGrad) {
+        this(lora, dropout, baseGrad, Arena.UNPOOLED);
+    }
+
+    /** The same pass taking its buffers from {@code a}. */
+    public ForwardContext withArena(Arena a) {
+        return new ForwardContext(lora, dropout, baseGrad, a);
     }
 
     /** Full-parameter training: every base weight with a buffer in {@code grads} is trained. */

@@ -46,6 +46,44 @@ public final class KvCache {
         slots(values[layer], length, length + t).assign(v);
     }
 
+    /**
+     * Writes the rotated keys and the values of T new tokens, {@code k, v [B·T, nKV·hd]} in the projections'
+     * layout, at slots {@code [length, length+T)} of {@code layer}.
+     */
+    void writeRows(int layer, INDArray k, INDArray v, int batch, int t) {
+        if (length + t > capacity) {
+            throw new IllegalStateException("KV cache holds " + capacity + " slots; " + length + " used, " + t
+                    + " more requested (raise the cache capacity or lower max_new_tokens)");
+        }
+        int nKv = (int) keys[layer].size(1);
+        int hd = (int) keys[layer].size(3);
+        Buf ks = Buf.of(Tensors.contiguous(k));
+        Buf vs = Buf.of(Tensors.contiguous(v));
+        Buf kd = Buf.of(keys[layer]);
+        Buf vd = Buf.of(values[layer]);
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < t; i++) {
+                for (int g = 0; g < nKv; g++) {
+                    long src = ((long) (b * t + i) * nKv + g) * hd;
+                    long dst = ((long) (b * nKv + g) * capacity + length + i) * hd;
+                    for (int j = 0; j < hd; j++) {
+                        kd.set(dst + j, ks.get(src + j));
+                        vd.set(dst + j, vs.get(src + j));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The whole key store of a layer, {@code [B, nKV, capacity, hd]}: slot s of (b, g) at row {@code (b·nKV+g)·capacity + s}. */
+    INDArray keysArray(int layer) {
+        return keys[layer];
+    }
+
+    INDArray valuesArray(int layer) {
+        return values[layer];
+    }
+
     /** Keys of slots {@code [0, end)}: {@code [B, nKV, end, hd]}. */
     INDArray keys(int layer, int end) {
         return slots(keys[layer], 0, end);

@@ -2,7 +2,6 @@ package org.lora4j.inference.model;
 
 import org.lora4j.adapters.lora.LoraWeights;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A frozen linear layer in HF layout, with an optional LoRA branch from the {@link ForwardContext}:
@@ -11,6 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   backward:  dx = dy·W (+ LoRA dx); a frozen W and b get no gradient;
  *              in full-parameter training dW += dyᵀ·x and db += Σₙ dy
  * </pre>
+ * Outputs come from the context's {@link Arena}; the LoRA branch adds into y and dx in place.
  *
  * @param name   HF module path, e.g. {@code model.layers.0.self_attn.q_proj}
  * @param weight {@code [out, in]}
@@ -40,8 +40,8 @@ public record Linear(String name, INDArray weight, INDArray bias) {
 
     public Out forward(INDArray x, ForwardContext ctx) {
         INDArray xc = Tensors.contiguous(x);
-        INDArray y = Nd4j.createUninitialized(x.dataType(), x.size(0), outFeatures());  // [N, out]
-        Nd4j.gemm(xc, weight, y, false, true, 1.0, 0.0);
+        INDArray y = ctx.arena().take(x.dataType(), x.size(0), outFeatures());        // [N, out]
+        Blas.gemm(xc, false, weight, true, y, 1.0, 0.0);
         if (bias != null) {
             y.addiRowVector(bias);
         }
@@ -50,26 +50,35 @@ public record Linear(String name, INDArray weight, INDArray bias) {
         if (lora == null) {
             return new Out(y, new Cache(null, keptX));
         }
-        LoraBranch.Out branch = LoraBranch.forward(xc, lora, ctx.dropout());
-        return new Out(y.addi(branch.delta()), new Cache(branch.cache(), keptX));
+        LoraBranch.Cache branch = LoraBranch.forwardInto(xc, lora, ctx.dropout(), y, ctx.arena());
+        return new Out(y, new Cache(branch, keptX));
     }
 
     /** dy {@code [N, out]} → dx {@code [N, in]}; LoRA gradients are added into the adapter's buffers. */
     public INDArray backward(INDArray dy, Cache cache, ForwardContext ctx) {
+        INDArray dx = ctx.arena().take(dy.dataType(), dy.size(0), inFeatures());
+        backwardInto(dy, cache, ctx, dx, 0.0);
+        return dx;
+    }
+
+    /**
+     * As {@link #backward}, writing {@code dx = β·dx + dy·W (+ LoRA dx)} into a given {@code [N, in]} array, so
+     * that the projections sharing one input add their dx into one buffer ({@code β = 1}). Gives back the LoRA
+     * branch's cached buffers.
+     */
+    public void backwardInto(INDArray dy, Cache cache, ForwardContext ctx, INDArray dx, double beta) {
         INDArray dyc = Tensors.contiguous(dy);
-        INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.size(0), inFeatures());
-        Nd4j.gemm(dyc, weight, dx, false, false, 1.0, 0.0);                           // dx = dy·W
+        Blas.gemm(dyc, false, weight, false, dx, 1.0, beta);                           // dx (+)= dy·W
         if (cache.lora() != null) {
-            dx.addi(LoraBranch.backward(dyc, ctx.loraOf(name), cache.lora()));
+            LoraBranch.backwardInto(dyc, ctx.loraOf(name), cache.lora(), dx, ctx.arena());
         }
         INDArray dW = ctx.gradOf(name + ".weight");
         if (dW != null) {
-            Nd4j.gemm(dyc, cache.x(), dW, true, false, 1.0, 1.0);                      // dW += dyᵀ·x
+            Blas.gemm(dyc, true, cache.x(), false, dW, 1.0, 1.0);                       // dW += dyᵀ·x
             INDArray db = bias == null ? null : ctx.gradOf(name + ".bias");
             if (db != null) {
                 db.addi(dyc.sum(0));
             }
         }
-        return dx;
     }
 }

@@ -1,7 +1,6 @@
 package org.lora4j.inference.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * RMSNorm (Zhang &amp; Sennrich 2019) as HF {@code LlamaRMSNorm}, per row of {@code [N, H]}:
@@ -9,13 +8,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   forward:   r = 1/√(mean(x²) + eps);   x̂ = x·r;   y = x̂ ⊙ w
  *   backward:  g = dy ⊙ w;   dx = r · (g − x̂ · mean(g ⊙ x̂));   dw += Σₙ dy ⊙ x̂ (full-parameter training)
  * </pre>
+ * One pass per row over native memory ({@link Buf}), sums in double.
  */
 public final class RmsNorm {
     private RmsNorm() {
     }
 
-    /** x {@code [N, H]}, rstd {@code [N, 1]}. */
-    public record Cache(INDArray x, INDArray rstd) {
+    /** x {@code [N, H]} (kept, not copied), rstd {@code [N]} per row. */
+    public record Cache(INDArray x, double[] rstd) {
     }
 
     public record Out(INDArray y, Cache cache) {
@@ -23,28 +23,85 @@ public final class RmsNorm {
 
     /** x {@code [N, H]}, weight {@code [H]} → y {@code [N, H]}. */
     public static INDArray forward(INDArray x, INDArray weight, double eps) {
-        return forwardWithCache(x, weight, eps).y();
+        return forwardWithCache(x, weight, eps, Arena.UNPOOLED).y();
     }
 
     public static Out forwardWithCache(INDArray x, INDArray weight, double eps) {
-        INDArray ms = x.mul(x).mean(true, 1);                          // [N, 1]
-        INDArray rstd = Transforms.pow(ms.addi(eps), -0.5, false);     // [N, 1]
-        return new Out(x.mulColumnVector(rstd).muliRowVector(weight), new Cache(x, rstd));
+        return forwardWithCache(x, weight, eps, Arena.UNPOOLED);
+    }
+
+    public static Out forwardWithCache(INDArray x, INDArray weight, double eps, Arena arena) {
+        INDArray xc = Tensors.contiguous(x);
+        int n = (int) xc.size(0);
+        int h = (int) xc.size(1);
+        INDArray y = arena.take(xc.dataType(), n, h);
+        Buf xb = Buf.of(xc);
+        Buf yb = Buf.of(y);
+        double[] w = weight.toDoubleVector();
+        double[] rstd = new double[n];
+        for (int i = 0; i < n; i++) {
+            long base = (long) i * h;
+            double ss = 0;
+            for (int j = 0; j < h; j++) {
+                double v = xb.get(base + j);
+                ss += v * v;
+            }
+            double r = 1.0 / Math.sqrt(ss / h + eps);
+            rstd[i] = r;
+            for (int j = 0; j < h; j++) {
+                yb.set(base + j, xb.get(base + j) * r * w[j]);
+            }
+        }
+        return new Out(y, new Cache(xc, rstd));
     }
 
     /** dy {@code [N, H]} → dx {@code [N, H]}; the weight is frozen. */
     public static INDArray backward(INDArray dy, INDArray weight, Cache c) {
-        return backward(dy, weight, c, null);
+        return backward(dy, weight, c, null, Arena.UNPOOLED);
     }
 
-    /** As {@link #backward(INDArray, INDArray, Cache)}, adding the weight's gradient into {@code dWeight} if not null. */
     public static INDArray backward(INDArray dy, INDArray weight, Cache c, INDArray dWeight) {
-        INDArray xhat = c.x().mulColumnVector(c.rstd());               // [N, H]
-        if (dWeight != null) {
-            dWeight.addi(dy.mul(xhat).sum(0));
+        return backward(dy, weight, c, dWeight, Arena.UNPOOLED);
+    }
+
+    /**
+     * As {@link #backward(INDArray, INDArray, Cache)}, adding the weight's gradient into {@code dWeight} if not null;
+     * dx is a new buffer from {@code arena}.
+     */
+    public static INDArray backward(INDArray dy, INDArray weight, Cache c, INDArray dWeight, Arena arena) {
+        INDArray dyc = Tensors.contiguous(dy);
+        int n = (int) dyc.size(0);
+        int h = (int) dyc.size(1);
+        INDArray dx = arena.take(dyc.dataType(), n, h);
+        Buf xb = Buf.of(c.x());
+        Buf gb = Buf.of(dyc);
+        Buf db = Buf.of(dx);
+        double[] w = weight.toDoubleVector();
+        double[] dw = dWeight == null ? null : new double[h];
+        for (int i = 0; i < n; i++) {
+            long base = (long) i * h;
+            double r = c.rstd()[i];
+            double dot = 0;                                              // Σ_j g_j x̂_j
+            for (int j = 0; j < h; j++) {
+                double g = gb.get(base + j);
+                double xhat = xb.get(base + j) * r;
+                dot += g * w[j] * xhat;
+                if (dw != null) {
+                    dw[j] += g * xhat;
+                }
+            }
+            double mean = dot / h;
+            for (int j = 0; j < h; j++) {
+                double xhat = xb.get(base + j) * r;
+                db.set(base + j, r * (gb.get(base + j) * w[j] - xhat * mean));
+            }
         }
-        INDArray g = dy.mulRowVector(weight);                          // [N, H]
-        INDArray proj = g.mul(xhat).mean(true, 1);                     // [N, 1]
-        return g.subi(xhat.muliColumnVector(proj)).muliColumnVector(c.rstd());
+        if (dw != null) {
+            Buf dwb = Buf.of(dWeight);
+            for (int j = 0; j < h; j++) {
+                dwb.add(j, dw[j]);
+            }
+        }
+        return dx;
     }
 }

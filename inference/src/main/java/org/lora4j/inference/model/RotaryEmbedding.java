@@ -3,8 +3,6 @@ package org.lora4j.inference.model;
 import org.lora4j.inference.config.ModelConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Rotary position embedding (Su et al. 2021, RoFormer) in the HF {@code rotate_half} convention:
@@ -58,24 +56,55 @@ public final class RotaryEmbedding {
 
     /** x {@code [N, heads, hd]} → rotated copy {@code [N, heads, hd]}. */
     public static INDArray apply(INDArray x, Table t) {
-        return x.mul(t.cos()).addi(rotateHalf(x).muli(t.sin()));
+        INDArray y = x.dup('c');
+        rotate(y.reshape(x.size(0), x.size(1) * x.size(2)), (int) x.size(1), t, false);
+        return y;
     }
 
     /** dy {@code [N, heads, hd]} → dx {@code [N, heads, hd]}. */
     public static INDArray backward(INDArray dy, Table t) {
-        INDArray ys = dy.mul(t.sin());
-        long half = dy.size(2) / 2;
-        INDArray z1 = ys.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half));
-        INDArray z2 = ys.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half));
-        return dy.mul(t.cos()).addi(Nd4j.concat(2, z2, z1.neg()));
+        INDArray dx = dy.dup('c');
+        rotate(dx.reshape(dy.size(0), dy.size(1) * dy.size(2)), (int) dy.size(1), t, true);
+        return dx;
     }
 
-    /** {@code [-x₂, x₁]} over the last axis. */
-    static INDArray rotateHalf(INDArray x) {
-        long half = x.size(2) / 2;
-        INDArray x1 = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half));
-        INDArray x2 = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half));
-        return Nd4j.concat(2, x2.neg(), x1);
+    /**
+     * Rotates x {@code [N, heads·hd]} (a projection's output, rows = tokens) in place; {@code inverse} applies the
+     * transposed rotation, which is the backward: for j &lt; hd/2 with c = cos, s = sin of row n,
+     * <pre>
+     *   forward:  y_j = x_j·c_j − x_{j+h}·s_j;   y_{j+h} = x_{j+h}·c_{j+h} + x_j·s_{j+h}
+     *   inverse:  x_j = y_j·c_j + y_{j+h}·s_{j+h};   x_{j+h} = y_{j+h}·c_{j+h} − y_j·s_j
+     * </pre>
+     */
+    public static void rotate(INDArray x, int heads, Table t, boolean inverse) {
+        int n = (int) x.size(0);
+        int width = (int) x.size(1);
+        int hd = width / heads;
+        int half = hd / 2;
+        Buf xb = Buf.of(x);
+        Buf cb = Buf.of(t.cos());
+        Buf sb = Buf.of(t.sin());
+        for (int r = 0; r < n; r++) {
+            long tab = (long) r * hd;
+            for (int h = 0; h < heads; h++) {
+                long base = (long) r * width + (long) h * hd;
+                for (int j = 0; j < half; j++) {
+                    double x1 = xb.get(base + j);
+                    double x2 = xb.get(base + j + half);
+                    double c1 = cb.get(tab + j);
+                    double c2 = cb.get(tab + j + half);
+                    double s1 = sb.get(tab + j);
+                    double s2 = sb.get(tab + j + half);
+                    if (inverse) {
+                        xb.set(base + j, x1 * c1 + x2 * s2);
+                        xb.set(base + j + half, x2 * c2 - x1 * s1);
+                    } else {
+                        xb.set(base + j, x1 * c1 - x2 * s1);
+                        xb.set(base + j + half, x2 * c2 + x1 * s2);
+                    }
+                }
+            }
+        }
     }
 
     public float[] invFreq() {

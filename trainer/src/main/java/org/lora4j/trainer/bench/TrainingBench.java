@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Random;
 import org.lora4j.adapters.Parameter;
 import org.lora4j.adapters.lora.LoraAdapter;
+import org.lora4j.inference.model.Arena;
 import org.lora4j.inference.model.CausalLmLoss;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.ForwardContext;
@@ -74,7 +75,8 @@ public final class TrainingBench {
         LoraAdapter adapter = LoraAdapter.init(shape.lora(), linearShapes, 7, decoder.weights().dataType());
         List<Parameter> params = adapter.parameters();
         AdamW optimizer = new AdamW(params, 0.9, 0.999, 1e-8, 0.0);
-        ForwardContext ctx = ForwardContext.withAdapter(adapter::get);
+        Arena arena = Arena.pooled();
+        ForwardContext ctx = ForwardContext.withAdapter(adapter::get).withArena(arena);
         FlopCount flops = FlopCount.of(decoder.config(), adapter.trainableParameterCount());
         Random rng = new Random(42);
 
@@ -103,6 +105,7 @@ public final class TrainingBench {
             }
             long tb = System.nanoTime();
             CausalLmLoss.backward(decoder, out.cache(), count, ctx);
+            arena.reset();
             long t2 = System.nanoTime();
             GradClip.clipGlobalNorm(params, 1.0);
             optimizer.step(1e-4);

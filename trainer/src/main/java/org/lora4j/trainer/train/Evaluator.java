@@ -29,6 +29,7 @@ public final class Evaluator {
             }
             Batch b = Batch.of(rows.subList(start, Math.min(rows.size(), start + batchSize)), padId);
             CrossEntropy.Sum s = CausalLmLoss.forward(d, Batches.toTraining(b), ctx).loss();
+            ctx.arena().reset();
             sum += s.loss();
             tokens += s.tokens();
             NativeMemory.collectIfGrown();

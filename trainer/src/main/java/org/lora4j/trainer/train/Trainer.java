@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import org.lora4j.adapters.Parameter;
 import org.lora4j.data.batch.Sequence;
+import org.lora4j.inference.model.Arena;
 import org.lora4j.inference.model.CausalLmLoss;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.Dropout;
@@ -60,6 +61,7 @@ public final class Trainer {
     private final LrSchedule schedule;
     private final Settings s;
     private final Listener listener;
+    private final Arena arena = Arena.pooled();
 
     public Trainer(Decoder decoder, Trainable trainable, BatchSampler sampler, List<Sequence> validation,
                    AdamW optimizer, LrSchedule schedule, Settings settings, Listener listener) {
@@ -110,7 +112,7 @@ public final class Trainer {
     }
 
     public Evaluator.Result evaluate() {
-        return Evaluator.evaluate(decoder, trainable.evalContext(), validation, s.batchSize(), s.evalBatches(),
+        return Evaluator.evaluate(decoder, trainable.evalContext().withArena(arena), validation, s.batchSize(), s.evalBatches(),
                 s.padId());
     }
 
@@ -126,10 +128,11 @@ public final class Trainer {
         double lossSum = 0;
         for (int k = 0; k < g; k++) {
             Dropout dropout = s.loraDropout() > 0 ? new Dropout(s.loraDropout(), Dropout.seedFor(s.seed(), step, k)) : null;
-            ForwardContext ctx = trainable.trainingContext(dropout);
+            ForwardContext ctx = trainable.trainingContext(dropout).withArena(arena);
             CausalLmLoss.Out out = CausalLmLoss.forward(decoder, micro[k], ctx);
             CausalLmLoss.backward(decoder, out.cache(), count, ctx);
             lossSum += out.loss().loss();
+            arena.reset();
         }
         double loss = lossSum / count;
         double norm = GradClip.clipGlobalNorm(params, s.maxGradNorm());
