@@ -50,7 +50,12 @@ public final class Generator {
         this(decoder, ForwardContext.BASE);
     }
 
-    /** Generation with an unmerged adapter (or any other forward context without dropout). */
+    /**
+     * Generation with an unmerged adapter (or any other forward context without dropout). With a
+     * {@link ForwardContext#perRow} context, request b of {@link #generate} decodes with the context's row b (its own
+     * adapter, or none), so one batch serves several adapters over the shared base; the batch must then have exactly
+     * {@link ForwardContext#rowCount()} requests.
+     */
     public Generator(Decoder decoder, ForwardContext ctx) {
         this.decoder = decoder;
         this.ctx = ctx;
@@ -83,6 +88,11 @@ public final class Generator {
             return List.of();
         }
         int batch = requests.size();
+        if (ctx.isPerRow() && ctx.rowCount() != batch) {
+            throw new IllegalArgumentException("the forward context has adapters for " + ctx.rowCount()
+                    + " rows but " + batch + " requests were given; build ForwardContext.perRow with one entry per "
+                    + "request");
+        }
         int promptLen = 0;
         int maxNew = 0;
         for (Request r : requests) {

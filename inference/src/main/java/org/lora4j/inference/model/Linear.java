@@ -46,6 +46,10 @@ public record Linear(String name, INDArray weight, INDArray bias) {
             y.addiRowVector(bias);
         }
         INDArray keptX = ctx.gradOf(name + ".weight") != null ? xc : null;
+        if (ctx.isPerRow()) {                                   // one adapter per batch row; inference only
+            LoraBranch.forwardRows(xc, ctx.loraOfRows(name), y, ctx.arena());
+            return new Out(y, new Cache(null, keptX));
+        }
         LoraWeights lora = ctx.loraOf(name);
         if (lora == null) {
             return new Out(y, new Cache(null, keptX));
@@ -67,6 +71,7 @@ public record Linear(String name, INDArray weight, INDArray bias) {
      * branch's cached buffers.
      */
     public void backwardInto(INDArray dy, Cache cache, ForwardContext ctx, INDArray dx, double beta) {
+        ctx.checkTrainable(name + " backward");
         INDArray dyc = Tensors.contiguous(dy);
         Blas.gemm(dyc, false, weight, false, dx, 1.0, beta);                           // dx (+)= dy·W
         if (cache.lora() != null) {

@@ -1,5 +1,6 @@
 package org.lora4j.inference.model;
 
+import java.util.List;
 import org.lora4j.adapters.lora.LoraWeights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -32,6 +33,40 @@ public final class LoraBranch {
         Blas.gemm(xd, false, l.a(), true, u, 1.0, 0.0);
         Blas.gemm(u, false, l.b(), true, y, l.scale(), 1.0);                            // y += s·u·Bᵀ
         return new Cache(xd, mask, u);
+    }
+
+    /**
+     * Inference with one adapter per batch row (multi-LoRA batching, as Punica's SGMV): x {@code [N, in]} holds B
+     * rows of {@code N/B} tokens each, row b using {@code rowLora.get(b)} (null: no LoRA). Each run of consecutive
+     * rows with the same adapter is one pair of GEMMs on that row range of x, added into the same rows of
+     * y {@code [N, out]} (sub-matrices by offset, no copies); rows without an adapter get nothing.
+     */
+    public static void forwardRows(INDArray x, List<LoraWeights> rowLora, INDArray y, Arena arena) {
+        int batch = rowLora.size();
+        long n = x.size(0);
+        if (n % batch != 0) {
+            throw new IllegalArgumentException("x has " + n + " rows, not a multiple of the " + batch
+                    + " batch rows of the per-row forward context");
+        }
+        int t = (int) (n / batch);                                                      // tokens per batch row
+        int in = (int) x.size(1);
+        int out = (int) y.size(1);
+        for (int start = 0; start < batch; ) {
+            LoraWeights l = rowLora.get(start);
+            int end = start + 1;
+            while (end < batch && rowLora.get(end) == l) {
+                end++;
+            }
+            if (l != null) {
+                int m = (end - start) * t;
+                INDArray u = arena.take(x.dataType(), m, l.r());                        // [m, r]
+                Blas.gemm(false, true, m, l.r(), in, 1.0, x, (long) start * t * in, in, l.a(), 0, in, 0, u, 0, l.r());
+                Blas.gemm(false, true, m, out, l.r(), l.scale(), u, 0, l.r(), l.b(), 0, l.r(), 1.0,
+                        y, (long) start * t * out, out);                                // y[rows] += s·u·Bᵀ
+                arena.give(u);
+            }
+            start = end;
+        }
     }
 
     /** Adds dA, dB into the adapter's gradient buffers and the branch's dx into {@code dx}; gives back the cache. */

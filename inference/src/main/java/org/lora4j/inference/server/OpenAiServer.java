@@ -269,6 +269,7 @@ public final class OpenAiServer implements AutoCloseable {
         o.put("rejected", s.rejected());
         o.put("batches", s.batches());
         o.put("largest_batch", s.largestBatch());
+        o.put("mixed_batches", s.mixedBatches());
         return o;
     }
 

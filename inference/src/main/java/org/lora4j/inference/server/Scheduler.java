@@ -4,25 +4,31 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
+import java.util.stream.Collectors;
+import org.lora4j.adapters.lora.LoraWeights;
 import org.lora4j.inference.LanguageModel;
 import org.lora4j.inference.generate.FinishReason;
 import org.lora4j.inference.generate.Generation;
 import org.lora4j.inference.generate.GenerationConfig;
 import org.lora4j.inference.generate.Generator;
+import org.lora4j.inference.model.ForwardContext;
 
 /**
  * Runs generation jobs on {@code maxConcurrency} worker threads that share the base weights (ND4J ops on separate
- * arrays are thread-safe; each batch has its own KV cache). A free worker takes the oldest waiting job plus every
- * other waiting job for the same served model (up to {@code maxBatch}) and decodes them as one left-padded batch,
- * each row with its own settings and seed, so a row gets exactly the tokens it would get alone. Jobs for different
- * adapters run on different workers at the same time.
+ * arrays are thread-safe; each batch has its own KV cache). A free worker takes the oldest waiting job plus the
+ * other waiting jobs over the same base weights — the base itself and every adapter applied unmerged on it — up to
+ * {@code maxBatch}, and decodes them as one left-padded batch: each row with its own adapter (or none), settings and
+ * seed, so a row gets exactly the tokens it would get alone (multi-LoRA batching as in Punica, S-LoRA and vLLM; see
+ * {@link ForwardContext#perRow}). A model merged into its weights ({@code --merge}) is only batched with itself.
  *
  * <p>Admission: a job is refused ({@link JobRejectedException.Reason#QUEUE_FULL}) when more than {@code maxQueue}
  * jobs would wait for a worker. {@link #shutdown()} refuses new jobs and lets waiting and running ones finish.
@@ -50,9 +56,16 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** A snapshot for {@code GET /health} and tests. */
+    /**
+     * A snapshot for {@code GET /health} and tests.
+     *
+     * @param batches      batches started so far (a job alone is a batch of one)
+     * @param largestBatch the most jobs one batch has held
+     * @param mixedBatches batches that held jobs for more than one served model (several adapters, or adapters and
+     *                     the base) and so decoded with one adapter per row
+     */
     public record Stats(int workers, int busyWorkers, int running, int queued, long completed, long cancelled,
-                        long rejected, long batches, int largestBatch) {
+                        long rejected, long batches, int largestBatch, long mixedBatches) {
     }
 
     private final Options options;
@@ -67,6 +80,7 @@ public final class Scheduler implements AutoCloseable {
     private long rejected;                                      // guarded by lock
     private long batches;                                       // guarded by lock
     private int largestBatch;                                   // guarded by lock
+    private long mixedBatches;                                  // guarded by lock
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong cancelled = new AtomicLong();
 
@@ -119,7 +133,7 @@ public final class Scheduler implements AutoCloseable {
         lock.lock();
         try {
             return new Stats(workers.size(), busy, running, pending.size(), completed.get(), cancelled.get(),
-                    rejected, batches, largestBatch);
+                    rejected, batches, largestBatch, mixedBatches);
         } finally {
             lock.unlock();
         }
@@ -194,15 +208,19 @@ public final class Scheduler implements AutoCloseable {
                 batch.add(first);
                 for (Iterator<Job> it = pending.iterator(); it.hasNext() && batch.size() < options.maxBatch(); ) {
                     Job j = it.next();
-                    if (j.model() == first.model()) {
+                    if (sharesBase(j.model(), first.model())) {
                         it.remove();
                         batch.add(j);
                     }
                 }
+                batch = groupedByModel(batch);
                 busy++;
                 running += batch.size();
                 batches++;
                 largestBatch = Math.max(largestBatch, batch.size());
+                if (batch.get(0).model() != batch.get(batch.size() - 1).model()) {
+                    mixedBatches++;
+                }
             } finally {
                 lock.unlock();
             }
@@ -221,15 +239,39 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Decodes one batch of jobs that share a served model. */
+    /** True when jobs for {@code a} and {@code b} can share a batch: the same base weights, each row its adapter. */
+    private static boolean sharesBase(ServedModel a, ServedModel b) {
+        if (a == b) {
+            return true;
+        }
+        return a.kind() != ServedModel.Kind.MERGED && b.kind() != ServedModel.Kind.MERGED
+                && a.model().decoder() == b.model().decoder();
+    }
+
+    /** The batch with each model's jobs next to each other (oldest model first), so each adapter is one GEMM pair. */
+    private static List<Job> groupedByModel(List<Job> batch) {
+        Map<ServedModel, List<Job>> byModel = new LinkedHashMap<>();
+        for (Job j : batch) {
+            byModel.computeIfAbsent(j.model(), m -> new ArrayList<>()).add(j);
+        }
+        List<Job> out = new ArrayList<>(batch.size());
+        byModel.values().forEach(out::addAll);
+        return out;
+    }
+
+    /** Decodes one batch of jobs over one base: one forward context for a single model, else one adapter per row. */
     private void run(List<Job> batch) {
         LanguageModel lm = batch.get(0).model().model();
         List<Generator.Request> rows = new ArrayList<>(batch.size());
+        List<Function<String, LoraWeights>> rowAdapters = new ArrayList<>(batch.size());
         for (Job j : batch) {
             rows.add(new Generator.Request(j.promptRef(), j.config()));
+            rowAdapters.add(j.model().model().forwardContext().lora());
         }
+        boolean oneModel = batch.stream().allMatch(j -> j.model() == batch.get(0).model());
+        ForwardContext ctx = oneModel ? lm.forwardContext() : ForwardContext.perRow(rowAdapters);
         try {
-            new Generator(lm.decoder(), lm.forwardContext()).generate(rows, detokenizer, new Generator.TokenListener() {
+            new Generator(lm.decoder(), ctx).generate(rows, detokenizer, new Generator.TokenListener() {
                 @Override
                 public void onToken(int row, int tokenId) {
                     Job j = batch.get(row);
@@ -253,8 +295,8 @@ public final class Scheduler implements AutoCloseable {
             });
         } catch (RuntimeException | Error e) {
             // the worker survives: each job of the batch is answered with the failure (rows already done keep theirs)
-            System.err.println("error: a batch of " + batch.size() + " for '" + batch.get(0).model().id()
-                    + "' failed: " + e);
+            System.err.println("error: a batch of " + batch.size() + " for '" + batch.stream().map(j -> j.model().id())
+                    .distinct().collect(Collectors.joining("', '")) + "' failed: " + e);
             for (Job j : batch) {
                 j.fail(e);
             }

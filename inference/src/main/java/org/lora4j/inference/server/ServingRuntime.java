@@ -14,9 +14,9 @@ import org.lora4j.inference.generate.GenerationConfig;
 
 /**
  * Multi-adapter serving as a Java library: one base model, adapters attached and detached at run time (unmerged,
- * sharing the base weights), and a {@link Scheduler} that runs requests for different adapters concurrently and
- * batches requests for the same one. {@link OpenAiServer} puts HTTP in front of it; a JVM application can use it
- * directly:
+ * sharing the base weights), and a {@link Scheduler} that decodes requests for the base and any of its adapters
+ * together in one batch, each row with its own adapter. {@link OpenAiServer} puts HTTP in front of it; a JVM
+ * application can use it directly:
  *
  * <pre>{@code
  * try (ServingRuntime rt = ServingRuntime.open(LanguageModel.load(Path.of("models/smollm2")), "smollm2",

@@ -20,7 +20,7 @@ import org.lora4j.inference.LanguageModel;
 
 /**
  * Several simultaneous streamed requests over two adapters and the base: each output is identical to its run alone
- * (different adapters run on different workers; same-adapter requests may share a batch).
+ * (two workers, batches of up to four rows whatever their adapter; MixedAdapterBatchingTest pins the one-batch case).
  */
 class ConcurrencyTest {
     private record Call(String model, String user, long seed) {

@@ -2,11 +2,13 @@ package org.lora4j.trainer.cli;
 
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import org.lora4j.adapters.peft.PeftAdapterFiles;
@@ -63,7 +65,8 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Address to bind (0.0.0.0 = every interface). Default: ${DEFAULT-VALUE}.")
     String host;
 
-    @Option(names = "--port", defaultValue = "8000", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--port", defaultValue = "8000",
+            description = "Port to listen on (0 picks a free one, printed at start). Default: ${DEFAULT-VALUE}.")
     int port;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:LORA4J_API_KEY}",
@@ -79,8 +82,12 @@ public final class ServeCommand implements Callable<Integer> {
     int maxQueue;
 
     @Option(names = "--max-batch", defaultValue = "8",
-            description = "Requests for one model decoded together. Default: ${DEFAULT-VALUE}.")
+            description = "Requests decoded together in one batch (the base and any adapters mixed). "
+                    + "Default: ${DEFAULT-VALUE}.")
     int maxBatch;
+
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final CompletableFuture<URI> started = new CompletableFuture<>();
 
     @Override
     public Integer call() throws InterruptedException {
@@ -121,14 +128,44 @@ public final class ServeCommand implements Callable<Integer> {
         }
         err.flush();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("stopping: finishing running requests ...");
+        Thread hook = new Thread(() -> {   // Ctrl-C / SIGTERM: the JVM exits once the running requests have finished
+            stop();
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "lora4j-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        started.complete(server.baseUrl());
+        try {
+            stopRequested.await();
+        } finally {
+            err.println("stopping: finishing running requests ...");
+            err.flush();
             server.close();
             runtime.close();
             stopped.countDown();
-        }, "lora4j-serve-shutdown"));
-        stopped.await();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook itself is what stopped us
+            }
+        }
         return 0;
+    }
+
+    /**
+     * The server's base URL ({@code http://HOST:PORT/v1}) once it accepts requests, e.g. to learn the port picked by
+     * {@code --port 0} when the command runs inside another JVM program (tests).
+     */
+    CompletableFuture<URI> started() {
+        return started;
+    }
+
+    /** Stops like Ctrl-C: new requests get 503, running ones finish, then {@link #call()} returns 0. */
+    void stop() {
+        stopRequested.countDown();
     }
 
     private Scheduler.Options schedulingOptions() {
