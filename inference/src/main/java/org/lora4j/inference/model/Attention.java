@@ -23,7 +23,45 @@ public final class Attention {
      * {@code [B·T, heads·hd]}, the probabilities {@code [B, nH, T, T]} and o_proj's input {@code [B·T, nH·hd]}.
      */
     public record Cache(Linear.Cache q, Linear.Cache k, Linear.Cache v, Linear.Cache o, INDArray qr, INDArray kr,
-                        INDArray vv, INDArray probs, INDArray merged, RotaryEmbedding.Table rope) {
+                        INDArray vv, INDArray probs, INDArray merged, RotaryEmbedding.Table rope, KeyBlocks blocks) {
+    }
+
+    /** Queries are processed in blocks of this many rows, each against only the keys some row of it may see. */
+    static final int QUERY_BLOCK = 128;
+
+    /**
+     * For each batch row b and query block q, the key range {@code [lo, hi)} that covers every key a query of the
+     * block may see ({@code [b][q]}). Causal attention then skips the upper triangle's blocks; keys inside the range
+     * that a row may not see are still masked in the softmax, so any mask stays exact.
+     */
+    record KeyBlocks(int[][] lo, int[][] hi) {
+        static KeyBlocks of(Buf mask, int batch, int t, int s) {
+            int blocks = (t + QUERY_BLOCK - 1) / QUERY_BLOCK;
+            int[][] lo = new int[batch][blocks];
+            int[][] hi = new int[batch][blocks];
+            for (int b = 0; b < batch; b++) {
+                for (int q = 0; q < blocks; q++) {
+                    int l = s;
+                    int h = 0;
+                    for (int i = q * QUERY_BLOCK; i < Math.min(t, (q + 1) * QUERY_BLOCK); i++) {
+                        long row = ((long) b * t + i) * s;
+                        int j = 0;
+                        while (j < l && mask.get(row + j) <= AttentionMask.MASKED / 2) {
+                            j++;
+                        }
+                        l = Math.min(l, j);
+                        int k = s;
+                        while (k > h && mask.get(row + k - 1) <= AttentionMask.MASKED / 2) {
+                            k--;
+                        }
+                        h = Math.max(h, k);
+                    }
+                    lo[b][q] = Math.min(l, h);
+                    hi[b][q] = h;
+                }
+            }
+            return new KeyBlocks(lo, hi);
+        }
     }
 
     public record Out(INDArray y, Cache cache) {
@@ -74,17 +112,26 @@ public final class Attention {
         INDArray merged = arena.take(x.dataType(), (long) batch * t, qld);              // [B·T, nH·hd]
         Buf pb = Buf.of(probs);
         Buf mb = Buf.of(mask);
+        KeyBlocks blocks = KeyBlocks.of(mb, batch, t, s);
         double scale = 1.0 / Math.sqrt(hd);
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < nH; h++) {
                 int g = h / nRep;
-                long qOff = (long) b * t * qld + (long) h * hd;
-                long kOff = cache != null ? ((long) (b * nKv + g) * cache.capacity()) * hd : (long) b * t * kvld + (long) g * hd;
-                int kld = cache != null ? hd : kvld;
                 long pOff = keep ? ((long) (b * nH + h) * t) * s : 0;
-                Blas.gemm(false, true, t, s, hd, scale, q, qOff, qld, keys, kOff, kld, 0, probs, pOff, s);
-                softmaxRows(pb, pOff, mb, (long) b * t * s, t, s);
-                Blas.gemm(false, false, t, hd, s, 1.0, probs, pOff, s, values, kOff, kld, 0, merged, qOff, qld);
+                for (int qb = 0; qb * QUERY_BLOCK < t; qb++) {
+                    int i0 = qb * QUERY_BLOCK;
+                    int m = Math.min(t, i0 + QUERY_BLOCK) - i0;
+                    int lo = blocks.lo()[b][qb];
+                    int n = blocks.hi()[b][qb] - lo;
+                    long qOff = ((long) b * t + i0) * qld + (long) h * hd;                // rows i0.. of head h
+                    long kOff = cache != null ? ((long) (b * nKv + g) * cache.capacity() + lo) * hd
+                            : ((long) b * t + lo) * kvld + (long) g * hd;                // keys lo.. of group g
+                    int kld = cache != null ? hd : kvld;
+                    long pBlk = pOff + (long) i0 * s + lo;
+                    Blas.gemm(false, true, m, n, hd, scale, q, qOff, qld, keys, kOff, kld, 0, probs, pBlk, s);
+                    softmaxRows(pb, pBlk, s, mb, ((long) b * t + i0) * s + lo, m, n);
+                    Blas.gemm(false, false, m, hd, n, 1.0, probs, pBlk, s, values, kOff, kld, 0, merged, qOff, qld);
+                }
             }
         }
         Linear.Out oo = w.oProj().forward(merged, ctx);                                 // [B·T, H]
@@ -92,7 +139,7 @@ public final class Attention {
             arena.give(probs, merged, q, k, v);
             return new Out(oo.y(), null);
         }
-        return new Out(oo.y(), new Cache(qo.cache(), ko.cache(), vo.cache(), oo.cache(), q, k, v, probs, merged, rope));
+        return new Out(oo.y(), new Cache(qo.cache(), ko.cache(), vo.cache(), oo.cache(), q, k, v, probs, merged, rope, blocks));
     }
 
     /** dy {@code [B·T, H]} → dx {@code [B·T, H]}; gives back the cache's buffers. */
@@ -111,32 +158,38 @@ public final class Attention {
         INDArray dq = arena.take(dy.dataType(), (long) batch * t, qld);                  // [B·T, nH·hd]
         INDArray dk = arena.zeros(dy.dataType(), (long) batch * t, kvld);                // [B·T, nKV·hd]
         INDArray dv = arena.zeros(dy.dataType(), (long) batch * t, kvld);
-        INDArray dS = arena.take(dy.dataType(), t, t);                                   // [T, T] per head
+        INDArray dS = arena.take(dy.dataType(), Math.min(t, QUERY_BLOCK), t);           // [block, T] per head
         Buf pb = Buf.of(cc.probs());
         Buf sb = Buf.of(dS);
         double scale = 1.0 / Math.sqrt(hd);
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < nH; h++) {
                 int g = h / nRep;
-                long qOff = (long) b * t * qld + (long) h * hd;
-                long kOff = (long) b * t * kvld + (long) g * hd;
-                long pOff = ((long) (b * nH + h) * t) * t;
-                Blas.gemm(false, true, t, t, hd, 1.0, dOut, qOff, qld, cc.vv(), kOff, kvld, 0, dS, 0, t);   // dP = dO·vᵀ
-                Blas.gemm(true, false, t, hd, t, 1.0, cc.probs(), pOff, t, dOut, qOff, qld, 1, dv, kOff, kvld); // dv += Pᵀ·dO
-                for (int i = 0; i < t; i++) {                                                    // dS = P ⊙ (dP − Σ dP⊙P)·scale
-                    long pr = pOff + (long) i * t;
-                    long sr = (long) i * t;
-                    double dot = 0;
-                    for (int j = 0; j < t; j++) {
-                        dot += sb.get(sr + j) * pb.get(pr + j);
+                for (int qb = 0; qb * QUERY_BLOCK < t; qb++) {
+                    int i0 = qb * QUERY_BLOCK;
+                    int m = Math.min(t, i0 + QUERY_BLOCK) - i0;
+                    int lo = cc.blocks().lo()[b][qb];
+                    int n = cc.blocks().hi()[b][qb] - lo;
+                    long qOff = ((long) b * t + i0) * qld + (long) h * hd;
+                    long kOff = ((long) b * t + lo) * kvld + (long) g * hd;
+                    long pBlk = ((long) (b * nH + h) * t + i0) * t + lo;
+                    Blas.gemm(false, true, m, n, hd, 1.0, dOut, qOff, qld, cc.vv(), kOff, kvld, 0, dS, 0, t);        // dP = dO·vᵀ
+                    Blas.gemm(true, false, n, hd, m, 1.0, cc.probs(), pBlk, t, dOut, qOff, qld, 1, dv, kOff, kvld);  // dv += Pᵀ·dO
+                    for (int i = 0; i < m; i++) {                                                  // dS = P ⊙ (dP − Σ dP⊙P)·scale
+                        long pr = pBlk + (long) i * t;
+                        long sr = (long) i * t;
+                        double dot = 0;
+                        for (int j = 0; j < n; j++) {
+                            dot += sb.get(sr + j) * pb.get(pr + j);
+                        }
+                        for (int j = 0; j < n; j++) {
+                            double p = pb.get(pr + j);
+                            sb.set(sr + j, p == 0 ? 0 : p * (sb.get(sr + j) - dot) * scale);
+                        }
                     }
-                    for (int j = 0; j < t; j++) {
-                        double p = pb.get(pr + j);
-                        sb.set(sr + j, p == 0 ? 0 : p * (sb.get(sr + j) - dot) * scale);
-                    }
+                    Blas.gemm(false, false, m, hd, n, 1.0, dS, 0, t, cc.kr(), kOff, kvld, 0, dq, qOff, qld);         // dq = dS·k
+                    Blas.gemm(true, false, n, hd, m, 1.0, dS, 0, t, cc.qr(), qOff, qld, 1, dk, kOff, kvld);          // dk += dSᵀ·q
                 }
-                Blas.gemm(false, false, t, hd, t, 1.0, dS, 0, t, cc.kr(), kOff, kvld, 0, dq, qOff, qld);      // dq = dS·k
-                Blas.gemm(true, false, t, hd, t, 1.0, dS, 0, t, cc.qr(), qOff, qld, 1, dk, kOff, kvld);       // dk += dSᵀ·q
             }
         }
         arena.give(dS, dOut, cc.probs(), cc.qr(), cc.kr(), cc.vv());
@@ -150,29 +203,30 @@ public final class Attention {
     }
 
     /**
-     * In place over rows {@code [off, off + T·S)} of scores already scaled by 1/√hd: adds the mask row by row
-     * (rows of {@code mask} from {@code maskOff}) and normalizes; masked keys get exactly 0 without an exp.
+     * In place over an {@code m × n} block of scores (rows {@code ld} apart, already scaled by 1/√hd): adds the
+     * mask block (same row stride, from {@code maskOff}) and normalizes each row; masked keys get exactly 0 without
+     * an exp.
      */
-    static void softmaxRows(Buf p, long off, Buf mask, long maskOff, int t, int s) {
-        for (int i = 0; i < t; i++) {
-            long r = off + (long) i * s;
-            long mr = maskOff + (long) i * s;
+    static void softmaxRows(Buf p, long off, int ld, Buf mask, long maskOff, int m, int n) {
+        for (int i = 0; i < m; i++) {
+            long r = off + (long) i * ld;
+            long mr = maskOff + (long) i * ld;
             double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < s; j++) {
-                double m = mask.get(mr + j);
-                if (m > AttentionMask.MASKED / 2) {
-                    max = Math.max(max, p.get(r + j) + m);
+            for (int j = 0; j < n; j++) {
+                double mk = mask.get(mr + j);
+                if (mk > AttentionMask.MASKED / 2) {
+                    max = Math.max(max, p.get(r + j) + mk);
                 }
             }
             double sum = 0;
-            for (int j = 0; j < s; j++) {
-                double m = mask.get(mr + j);
-                double e = m > AttentionMask.MASKED / 2 ? Math.exp(p.get(r + j) + m - max) : 0;
+            for (int j = 0; j < n; j++) {
+                double mk = mask.get(mr + j);
+                double e = mk > AttentionMask.MASKED / 2 ? Math.exp(p.get(r + j) + mk - max) : 0;
                 p.set(r + j, e);
                 sum += e;
             }
             double inv = 1.0 / sum;
-            for (int j = 0; j < s; j++) {
+            for (int j = 0; j < n; j++) {
                 p.set(r + j, p.get(r + j) * inv);
             }
         }

@@ -156,6 +156,72 @@ class GradientCheckTest {
         checkLoraGrads(lora, ".self_attn.", () -> f.apply(x).mul(r).sumNumber().doubleValue());
     }
 
+    /**
+     * Sequences longer than one query block ({@link Attention#QUERY_BLOCK}): packed examples that straddle block
+     * boundaries and a left-padded row. Each packed example's output equals that example run alone (one block, an
+     * independent path), and dx matches central differences at sampled elements (a full check would take minutes).
+     */
+    @Test
+    void attentionOverSeveralQueryBlocks() {
+        ModelConfig c = config(Architecture.LLAMA, 0);
+        LayerWeights w = layer(c);
+        Map<String, LoraWeights> lora = lora(w, 2);
+        ForwardContext ctx = new ForwardContext(lora::get, null);
+        int batch = 2;
+        int t = 2 * Attention.QUERY_BLOCK + 20;
+        int[] lengths = {100, 150, t - 250};                                   // row 0: three packed examples
+        int pad = 30;                                                          // row 1: left padding
+        boolean[][] valid = new boolean[batch][t];
+        int[][] seg = new int[batch][t];
+        int[] positions = new int[batch * t];
+        for (int i = 0, e = 0, start = 0; i < t; i++) {
+            if (i - start == lengths[e]) {
+                start = i;
+                e++;
+            }
+            valid[0][i] = true;
+            seg[0][i] = e;
+            positions[i] = i - start;
+            valid[1][i] = i >= pad;
+            positions[t + i] = Math.max(0, i - pad);
+        }
+        RotaryEmbedding.Table rope = new RotaryEmbedding(c).table(positions, DataType.DOUBLE);
+        INDArray m = new AttentionMask(valid, seg).build(batch, 0, t, t, 0, DataType.DOUBLE);
+        INDArray x = rand(batch * t, c.hiddenSize());
+        INDArray y = Attention.forward(c, w, x, batch, t, rope, null, m, ctx).y();
+        for (int e = 0, start = 0; e < lengths.length; start += lengths[e], e++) {
+            int n = lengths[e];
+            int[] pos = new int[n];
+            for (int i = 0; i < n; i++) {
+                pos[i] = i;
+            }
+            INDArray alone = Attention.forward(c, w, x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(start, start + n),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all()).dup(), 1, n,
+                    new RotaryEmbedding(c).table(pos, DataType.DOUBLE), null,
+                    AttentionMask.causal().build(1, 0, n, n, 0, DataType.DOUBLE), ctx).y();
+            double diff = alone.sub(y.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(start, start + n),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all())).amaxNumber().doubleValue();
+            assertTrue(diff < 1e-10, "packed example " + e + " differs from its run alone by " + diff);
+        }
+        INDArray r = rand(batch * t, c.hiddenSize());
+        Attention.Out out = Attention.forward(c, w, x, batch, t, rope, null, m, ctx);
+        INDArray dx = Attention.backward(c, w, r, batch, t, out.cache(), ctx);
+        INDArray flat = x.reshape(x.length());
+        Random pick = new Random(3);
+        for (int k = 0; k < 12; k++) {
+            long i = pick.nextInt((int) x.length());
+            double v = flat.getDouble(i);
+            flat.putScalar(i, v + H);
+            double up = Attention.forward(c, w, x, batch, t, rope, null, m, ctx).y().mul(r).sumNumber().doubleValue();
+            flat.putScalar(i, v - H);
+            double down = Attention.forward(c, w, x, batch, t, rope, null, m, ctx).y().mul(r).sumNumber().doubleValue();
+            flat.putScalar(i, v);
+            double want = (up - down) / (2 * H);
+            double got = dx.reshape(dx.length()).getDouble(i);
+            assertEquals(want, got, 1e-6 * Math.max(1, Math.abs(want)), "dx at flat element " + i);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Architecture.class)
     void wholeModelNextTokenLoss(Architecture arch) {
