@@ -175,18 +175,7 @@ public final class Attention {
                     long pBlk = ((long) (b * nH + h) * t + i0) * t + lo;
                     Blas.gemm(false, true, m, n, hd, 1.0, dOut, qOff, qld, cc.vv(), kOff, kvld, 0, dS, 0, t);        // dP = dO·vᵀ
                     Blas.gemm(true, false, n, hd, m, 1.0, cc.probs(), pBlk, t, dOut, qOff, qld, 1, dv, kOff, kvld);  // dv += Pᵀ·dO
-                    for (int i = 0; i < m; i++) {                                                  // dS = P ⊙ (dP − Σ dP⊙P)·scale
-                        long pr = pBlk + (long) i * t;
-                        long sr = (long) i * t;
-                        double dot = 0;
-                        for (int j = 0; j < n; j++) {
-                            dot += sb.get(sr + j) * pb.get(pr + j);
-                        }
-                        for (int j = 0; j < n; j++) {
-                            double p = pb.get(pr + j);
-                            sb.set(sr + j, p == 0 ? 0 : p * (sb.get(sr + j) - dot) * scale);
-                        }
-                    }
+                    softmaxBackwardRows(pb, pBlk, sb, t, m, n, scale);                             // dS = P ⊙ (dP − Σ dP⊙P)·scale
                     Blas.gemm(false, false, m, hd, n, 1.0, dS, 0, t, cc.kr(), kOff, kvld, 0, dq, qOff, qld);         // dq = dS·k
                     Blas.gemm(true, false, n, hd, m, 1.0, dS, 0, t, cc.qr(), qOff, qld, 1, dk, kOff, kvld);          // dk += dSᵀ·q
                 }
@@ -202,13 +191,29 @@ public final class Attention {
         return dx;
     }
 
+    /** dS = P ⊙ (dP − rowsum(dP ⊙ P))·scale over an {@code m × n} block, in place in dS (rows {@code ld} apart). */
+    static void softmaxBackwardRows(Buf p, long pOff, Buf ds, int ld, int m, int n, double scale) {
+        Rows.forEach(m, n, i -> {
+            long pr = pOff + (long) i * ld;
+            long sr = (long) i * ld;
+            double dot = 0;
+            for (int j = 0; j < n; j++) {
+                dot += ds.get(sr + j) * p.get(pr + j);
+            }
+            for (int j = 0; j < n; j++) {
+                double pj = p.get(pr + j);
+                ds.set(sr + j, pj == 0 ? 0 : pj * (ds.get(sr + j) - dot) * scale);
+            }
+        });
+    }
+
     /**
      * In place over an {@code m × n} block of scores (rows {@code ld} apart, already scaled by 1/√hd): adds the
      * mask block (same row stride, from {@code maskOff}) and normalizes each row; masked keys get exactly 0 without
      * an exp.
      */
     static void softmaxRows(Buf p, long off, int ld, Buf mask, long maskOff, int m, int n) {
-        for (int i = 0; i < m; i++) {
+        Rows.forEach(m, n, i -> {
             long r = off + (long) i * ld;
             long mr = maskOff + (long) i * ld;
             double max = Double.NEGATIVE_INFINITY;
@@ -229,6 +234,6 @@ public final class Attention {
             for (int j = 0; j < n; j++) {
                 p.set(r + j, p.get(r + j) * inv);
             }
-        }
+        });
     }
 }

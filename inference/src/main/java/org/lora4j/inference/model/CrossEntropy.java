@@ -32,11 +32,9 @@ public final class CrossEntropy {
         int v = (int) z.size(1);
         Buf zb = Buf.of(z);
         double[] lse = new double[n];
-        double total = 0;
-        long count = 0;
-        for (int i = 0; i < n; i++) {
+        Rows.forEach(n, v, i -> {
             if (targets[i] == IGNORE_INDEX) {
-                continue;
+                return;
             }
             long base = (long) i * v;
             double max = Double.NEGATIVE_INFINITY;
@@ -48,8 +46,14 @@ public final class CrossEntropy {
                 s += Math.exp(zb.get(base + j) - max);
             }
             lse[i] = Math.log(s) + max;
-            total += lse[i] - zb.get(base + targets[i]);
-            count++;
+        });
+        double total = 0;                                               // summed in row order: reproducible
+        long count = 0;
+        for (int i = 0; i < n; i++) {
+            if (targets[i] != IGNORE_INDEX) {
+                total += lse[i] - zb.get((long) i * v + targets[i]);
+                count++;
+            }
         }
         return new Sum(total, count, lse);
     }
@@ -67,20 +71,20 @@ public final class CrossEntropy {
         int v = (int) logits.size(1);
         Buf zb = Buf.of(logits);
         double inv = 1.0 / count;
-        for (int i = 0; i < n; i++) {
+        Rows.forEach(n, v, i -> {
             long base = (long) i * v;
             if (targets[i] == IGNORE_INDEX) {
                 for (int j = 0; j < v; j++) {
                     zb.set(base + j, 0);
                 }
-                continue;
+                return;
             }
             double lse = forward.logSumExp()[i];
             for (int j = 0; j < v; j++) {
                 zb.set(base + j, Math.exp(zb.get(base + j) - lse) * inv);
             }
             zb.add(base + targets[i], -inv);
-        }
+        });
     }
 
     /** Checks that every target is a vocabulary id or the ignore index. */

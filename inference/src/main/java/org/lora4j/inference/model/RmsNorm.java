@@ -39,7 +39,7 @@ public final class RmsNorm {
         Buf yb = Buf.of(y);
         double[] w = weight.toDoubleVector();
         double[] rstd = new double[n];
-        for (int i = 0; i < n; i++) {
+        Rows.forEach(n, h, i -> {
             long base = (long) i * h;
             double ss = 0;
             for (int j = 0; j < h; j++) {
@@ -51,7 +51,7 @@ public final class RmsNorm {
             for (int j = 0; j < h; j++) {
                 yb.set(base + j, xb.get(base + j) * r * w[j]);
             }
-        }
+        });
         return new Out(y, new Cache(xc, rstd));
     }
 
@@ -78,24 +78,26 @@ public final class RmsNorm {
         Buf db = Buf.of(dx);
         double[] w = weight.toDoubleVector();
         double[] dw = dWeight == null ? null : new double[h];
-        for (int i = 0; i < n; i++) {
+        if (dw != null) {                                               // Σₙ dy ⊙ x̂ (full-parameter training)
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < h; j++) {
+                    dw[j] += gb.get((long) i * h + j) * xb.get((long) i * h + j) * c.rstd()[i];
+                }
+            }
+        }
+        Rows.forEach(n, h, i -> {
             long base = (long) i * h;
             double r = c.rstd()[i];
-            double dot = 0;                                              // Σ_j g_j x̂_j
+            double dot = 0;                                              // Σ_j g_j w_j x̂_j
             for (int j = 0; j < h; j++) {
-                double g = gb.get(base + j);
-                double xhat = xb.get(base + j) * r;
-                dot += g * w[j] * xhat;
-                if (dw != null) {
-                    dw[j] += g * xhat;
-                }
+                dot += gb.get(base + j) * w[j] * xb.get(base + j) * r;
             }
             double mean = dot / h;
             for (int j = 0; j < h; j++) {
                 double xhat = xb.get(base + j) * r;
                 db.set(base + j, r * (gb.get(base + j) * w[j] - xhat * mean));
             }
-        }
+        });
         if (dw != null) {
             Buf dwb = Buf.of(dWeight);
             for (int j = 0; j < h; j++) {

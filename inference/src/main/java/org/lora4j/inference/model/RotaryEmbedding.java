@@ -84,7 +84,7 @@ public final class RotaryEmbedding {
         Buf xb = Buf.of(x);
         Buf cb = Buf.of(t.cos());
         Buf sb = Buf.of(t.sin());
-        for (int r = 0; r < n; r++) {
+        Rows.forEach(n, width, r -> {
             long tab = (long) r * hd;
             for (int h = 0; h < heads; h++) {
                 long base = (long) r * width + (long) h * hd;
@@ -104,7 +104,7 @@ public final class RotaryEmbedding {
                     }
                 }
             }
-        }
+        });
     }
 
     public float[] invFreq() {

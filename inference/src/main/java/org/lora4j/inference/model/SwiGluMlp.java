@@ -35,11 +35,13 @@ public final class SwiGluMlp {
         Buf gb = Buf.of(g);
         Buf ub = Buf.of(u);
         Buf ab = Buf.of(a);
-        long n = g.length();
-        for (long i = 0; i < n; i++) {
-            double gi = gb.get(i);
-            ab.set(i, gi / (1.0 + Math.exp(-gi)) * ub.get(i));           // silu(g) ⊙ u
-        }
+        int width = (int) g.size(1);
+        Rows.forEach((int) g.size(0), width, r -> {
+            for (long i = (long) r * width, end = i + width; i < end; i++) {
+                double gi = gb.get(i);
+                ab.set(i, gi / (1.0 + Math.exp(-gi)) * ub.get(i));       // silu(g) ⊙ u
+            }
+        });
         Linear.Out down = w.downProj().forward(a, ctx);                 // [N, H]
         return new Out(down.y(), new Cache(gate.cache(), up.cache(), down.cache(), g, u, a));
     }
@@ -52,14 +54,16 @@ public final class SwiGluMlp {
         Buf gb = Buf.of(c.g());
         Buf ub = Buf.of(c.u());
         Buf db = Buf.of(da);
-        long n = da.length();
-        for (long i = 0; i < n; i++) {
-            double g = gb.get(i);
-            double s = 1.0 / (1.0 + Math.exp(-g));
-            double d = db.get(i);
-            ub.set(i, d * ub.get(i) * s * (1.0 + g * (1.0 - s)));       // u ← dg = da ⊙ u ⊙ silu'(g)
-            gb.set(i, d * g * s);                                         // g ← du = da ⊙ silu(g)
-        }
+        int width = (int) da.size(1);
+        Rows.forEach((int) da.size(0), width, r -> {
+            for (long i = (long) r * width, end = i + width; i < end; i++) {
+                double g = gb.get(i);
+                double s = 1.0 / (1.0 + Math.exp(-g));
+                double d = db.get(i);
+                ub.set(i, d * ub.get(i) * s * (1.0 + g * (1.0 - s)));   // u ← dg = da ⊙ u ⊙ silu'(g)
+                gb.set(i, d * g * s);                                     // g ← du = da ⊙ silu(g)
+            }
+        });
         arena.give(da);
         INDArray dg = c.u();
         INDArray du = c.g();
