@@ -2,6 +2,7 @@ package org.lora4j.trainer.optim;
 
 import java.util.List;
 import org.lora4j.adapters.Parameter;
+import org.lora4j.inference.model.Buf;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -45,6 +46,16 @@ public final class GradClip {
 
     /** ‖g‖₂ accumulated in double: a FLOAT tensor is widened into a temporary that is freed at once. */
     private static double norm2InDouble(INDArray g) {
+        if (g.ordering() == 'c' && g.elementWiseStride() == 1
+                && (g.dataType() == DataType.FLOAT || g.dataType() == DataType.DOUBLE)) {
+            Buf b = Buf.of(g);                                       // one pass, no temporary
+            double ss = 0;
+            for (long i = 0, n = g.length(); i < n; i++) {
+                double x = b.get(i);
+                ss += x * x;
+            }
+            return Math.sqrt(ss);
+        }
         if (g.dataType() == DataType.DOUBLE) {
             return g.norm2Number().doubleValue();
         }
