@@ -113,6 +113,10 @@ public final class Attention {
         Buf pb = Buf.of(probs);
         Buf mb = Buf.of(mask);
         KeyBlocks blocks = KeyBlocks.of(mb, batch, t, s);
+        boolean vector = Rows.VECTOR && probs.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT
+                && mask.dataType() == probs.dataType();
+        java.nio.ByteBuffer pv = vector ? VectorRows.bytes(probs) : null;
+        java.nio.ByteBuffer mv = vector ? VectorRows.bytes(mask) : null;
         double scale = 1.0 / Math.sqrt(hd);
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < nH; h++) {
@@ -129,7 +133,11 @@ public final class Attention {
                     int kld = cache != null ? hd : kvld;
                     long pBlk = pOff + (long) i0 * s + lo;
                     Blas.gemm(false, true, m, n, hd, scale, q, qOff, qld, keys, kOff, kld, 0, probs, pBlk, s);
-                    softmaxRows(pb, pBlk, s, mb, ((long) b * t + i0) * s + lo, m, n);
+                    if (vector) {
+                        VectorRows.softmaxBlock(pv, pBlk, s, mv, ((long) b * t + i0) * s + lo, m, n);
+                    } else {
+                        softmaxRows(pb, pBlk, s, mb, ((long) b * t + i0) * s + lo, m, n);
+                    }
                     Blas.gemm(false, false, m, hd, n, 1.0, probs, pBlk, s, values, kOff, kld, 0, merged, qOff, qld);
                 }
             }
@@ -161,6 +169,9 @@ public final class Attention {
         INDArray dS = arena.take(dy.dataType(), Math.min(t, QUERY_BLOCK), t);           // [block, T] per head
         Buf pb = Buf.of(cc.probs());
         Buf sb = Buf.of(dS);
+        boolean vector = Rows.VECTOR && dS.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT;
+        java.nio.ByteBuffer pv = vector ? VectorRows.bytes(cc.probs()) : null;
+        java.nio.ByteBuffer sv = vector ? VectorRows.bytes(dS) : null;
         double scale = 1.0 / Math.sqrt(hd);
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < nH; h++) {
@@ -175,7 +186,11 @@ public final class Attention {
                     long pBlk = ((long) (b * nH + h) * t + i0) * t + lo;
                     Blas.gemm(false, true, m, n, hd, 1.0, dOut, qOff, qld, cc.vv(), kOff, kvld, 0, dS, 0, t);        // dP = dO·vᵀ
                     Blas.gemm(true, false, n, hd, m, 1.0, cc.probs(), pBlk, t, dOut, qOff, qld, 1, dv, kOff, kvld);  // dv += Pᵀ·dO
-                    softmaxBackwardRows(pb, pBlk, sb, t, m, n, scale);                             // dS = P ⊙ (dP − Σ dP⊙P)·scale
+                    if (vector) {
+                        VectorRows.softmaxBackwardBlock(pv, pBlk, sv, t, m, n, (float) scale);
+                    } else {
+                        softmaxBackwardRows(pb, pBlk, sb, t, m, n, scale);
+                    }                             // dS = P ⊙ (dP − Σ dP⊙P)·scale
                     Blas.gemm(false, false, m, hd, n, 1.0, dS, 0, t, cc.kr(), kOff, kvld, 0, dq, qOff, qld);         // dq = dS·k
                     Blas.gemm(true, false, n, hd, m, 1.0, dS, 0, t, cc.qr(), qOff, qld, 1, dk, kOff, kvld);          // dk += dSᵀ·q
                 }

@@ -32,8 +32,13 @@ public final class CrossEntropy {
         int v = (int) z.size(1);
         Buf zb = Buf.of(z);
         double[] lse = new double[n];
+        java.nio.ByteBuffer zv = vectorOk(z) ? VectorRows.bytes(z) : null;
         Rows.forEach(n, v, i -> {
             if (targets[i] == IGNORE_INDEX) {
+                return;
+            }
+            if (zv != null) {
+                lse[i] = VectorRows.logSumExp(zv, i, v);
                 return;
             }
             long base = (long) i * v;
@@ -71,6 +76,7 @@ public final class CrossEntropy {
         int v = (int) logits.size(1);
         Buf zb = Buf.of(logits);
         double inv = 1.0 / count;
+        java.nio.ByteBuffer zv = vectorOk(logits) ? VectorRows.bytes(logits) : null;
         Rows.forEach(n, v, i -> {
             long base = (long) i * v;
             if (targets[i] == IGNORE_INDEX) {
@@ -80,11 +86,21 @@ public final class CrossEntropy {
                 return;
             }
             double lse = forward.logSumExp()[i];
+            if (zv != null) {
+                VectorRows.softmaxScaled(zv, i, v, lse, inv);
+                zb.add(base + targets[i], -inv);
+                return;
+            }
             for (int j = 0; j < v; j++) {
                 zb.set(base + j, Math.exp(zb.get(base + j) - lse) * inv);
             }
             zb.add(base + targets[i], -inv);
         });
+    }
+
+    private static boolean vectorOk(INDArray z) {
+        return Rows.VECTOR && z.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && z.ordering() == 'c'
+                && z.elementWiseStride() == 1;
     }
 
     /** Checks that every target is a vocabulary id or the ignore index. */

@@ -9,6 +9,15 @@ import java.util.stream.IntStream;
  * calling thread, where forking would cost more than it saves.
  */
 public final class Rows {
+    /**
+     * Whether the SIMD row kernels ({@link VectorRows}) run: the JVM was started with
+     * {@code --add-modules jdk.incubator.vector} (the {@code lora4j} launcher and the tests do) and
+     * {@code -Dlora4j.vector=false} was not given. Without it the scalar kernels run, with the same results to float
+     * rounding.
+     */
+    public static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && !"false".equals(System.getProperty("lora4j.vector"));
+
     /** Below this many elements of work a kernel runs on the calling thread. */
     static final long MIN_PARALLEL_WORK = 1 << 15;
 

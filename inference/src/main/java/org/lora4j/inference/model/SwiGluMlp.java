@@ -36,7 +36,15 @@ public final class SwiGluMlp {
         Buf ub = Buf.of(u);
         Buf ab = Buf.of(a);
         int width = (int) g.size(1);
+        boolean vector = Rows.VECTOR && g.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT;
+        java.nio.ByteBuffer gv = vector ? VectorRows.bytes(g) : null;
+        java.nio.ByteBuffer uv = vector ? VectorRows.bytes(u) : null;
+        java.nio.ByteBuffer av = vector ? VectorRows.bytes(a) : null;
         Rows.forEach((int) g.size(0), width, r -> {
+            if (vector) {
+                VectorRows.siluMul(gv, uv, av, r, width);
+                return;
+            }
             for (long i = (long) r * width, end = i + width; i < end; i++) {
                 double gi = gb.get(i);
                 ab.set(i, gi / (1.0 + Math.exp(-gi)) * ub.get(i));       // silu(g) ⊙ u
@@ -55,7 +63,15 @@ public final class SwiGluMlp {
         Buf ub = Buf.of(c.u());
         Buf db = Buf.of(da);
         int width = (int) da.size(1);
+        boolean vector = Rows.VECTOR && da.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT;
+        java.nio.ByteBuffer gv = vector ? VectorRows.bytes(c.g()) : null;
+        java.nio.ByteBuffer uv = vector ? VectorRows.bytes(c.u()) : null;
+        java.nio.ByteBuffer dv = vector ? VectorRows.bytes(da) : null;
         Rows.forEach((int) da.size(0), width, r -> {
+            if (vector) {
+                VectorRows.siluMulBackward(gv, uv, dv, r, width);
+                return;
+            }
             for (long i = (long) r * width, end = i + width; i < end; i++) {
                 double g = gb.get(i);
                 double s = 1.0 / (1.0 + Math.exp(-g));

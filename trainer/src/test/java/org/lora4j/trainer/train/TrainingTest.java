@@ -188,7 +188,7 @@ class TrainingTest {
         Path yaml = tmp.resolve("killed.yaml");
         RecipeLoader.save(r, yaml);
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(java, "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        Process p = new ProcessBuilder(java, "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-modules=jdk.incubator.vector",
                 "-Dlora4j.cache=" + tmp.resolve("cache"), "-cp", System.getProperty("java.class.path"),
                 "org.lora4j.trainer.cli.Lora4j", "train", "--recipe", yaml.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("killed.log").toFile()).start();
