@@ -42,8 +42,12 @@ public final class Decoder {
     }
 
     /** As {@link #hidden(int[][], int[][], AttentionMask, KvCache)}, with an adapter applied unmerged. */
-    public INDArray hidden(int[][] ids, int[][] positions, AttentionMask mask, KvCache cache, ForwardContext ctx) {
+    public INDArray hidden(int[][] ids, int[][] positions, AttentionMask mask, KvCache cache, ForwardContext given) {
         ModelConfig c = weights.config();
+        // Without a caller's arena, the layers still pass their buffers on to each other through a pool of this call;
+        // only the result is a fresh array.
+        boolean local = given.arena() == Arena.UNPOOLED;
+        ForwardContext ctx = local ? given.withArena(Arena.pooled()) : given;
         int batch = ids.length;
         int t = ids[0].length;
         int start = cache == null ? 0 : cache.length();
@@ -68,7 +72,7 @@ public final class Decoder {
         if (cache != null) {
             cache.advance(t);
         }
-        INDArray out = RmsNorm.forwardWithCache(x, weights.norm(), c.rmsNormEps(), ctx.arena()).y();
+        INDArray out = RmsNorm.forwardWithCache(x, weights.norm(), c.rmsNormEps(), given.arena()).y();
         ctx.arena().give(x);
         return out;
     }
