@@ -179,6 +179,11 @@ public final class Checkpoint implements AutoCloseable {
         return fileOf(name).readFloat32(name);
     }
 
+    /** See {@link SafetensorsFile#readFloat32Into}. */
+    public void readFloat32Into(String name, ByteBuffer dst) {
+        fileOf(name).readFloat32Into(name, dst);
+    }
+
     public ByteBuffer rawBytes(String name) {
         return fileOf(name).rawBytes(name);
     }

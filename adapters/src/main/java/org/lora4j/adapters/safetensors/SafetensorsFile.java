@@ -132,6 +132,76 @@ public final class SafetensorsFile implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Reads the tensor's values as float32 into {@code dst} (from its position, native byte order), widened from
+     * F32, F16, BF16 or F64 like {@link #readFloat32}, with positional reads: no heap copy of the tensor and no file
+     * mapping left resident until a GC (what loading a model through float[] arrays cost: the tensors' size twice
+     * over in the resident set). {@code dst} must have room for {@code numel · 4} bytes.
+     */
+    public void readFloat32Into(String name, ByteBuffer dst) {
+        TensorInfo t = info(name);
+        if (!t.dtype().isFloat()) {
+            throw new CheckpointException("tensor '" + name + "' in " + path + " is " + t.dtype()
+                    + "; readFloat32Into reads F64, F32, F16 and BF16 tensors; read integer tensors with rawBytes(name)");
+        }
+        if (closed) {
+            throw new CheckpointException(path + " is closed; cannot read tensor '" + name + "'");
+        }
+        long numel = t.numel();
+        if (dst.remaining() < numel * 4) {
+            throw new IllegalArgumentException("tensor '" + name + "' needs " + numel * 4 + " bytes; the buffer has "
+                    + dst.remaining());
+        }
+        long start = header.dataStart() + t.begin();
+        ByteBuffer out = dst.duplicate().order(ByteOrder.nativeOrder());
+        try {
+            if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+                out.limit(out.position() + (int) t.byteLength());
+                readFully(out, start);
+                return;
+            }
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            long done = 0;
+            while (done < t.byteLength()) {
+                chunk.clear();
+                chunk.limit((int) Math.min(chunk.capacity() - chunk.capacity() % 8, t.byteLength() - done));
+                readFully(chunk, start + done);
+                chunk.flip();
+                while (chunk.hasRemaining()) {
+                    float v = switch (t.dtype()) {
+                        case F32 -> chunk.getFloat();
+                        case F16 -> Float16.halfToFloat(chunk.getShort());
+                        case BF16 -> Float16.bf16ToFloat(chunk.getShort());
+                        case F64 -> (float) chunk.getDouble();
+                        default -> throw new AssertionError(t.dtype());
+                    };
+                    out.putFloat(v);
+                }
+                done += chunk.limit();
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": reading tensor '" + name + "' (bytes [" + t.begin() + ", "
+                    + t.end() + ") of the data section) failed: " + e, e);
+        }
+    }
+
+    private void readFully(ByteBuffer into, long position) throws IOException {
+        long size = channel.size();
+        if (size != fileSize) {
+            throw new CheckpointException(path + " changed size since it was opened (" + fileSize + " -> " + size
+                    + " bytes); reopen it once whatever is writing it has finished");
+        }
+        long pos = position;
+        while (into.hasRemaining()) {
+            int n = channel.read(into, pos);
+            if (n < 0) {
+                throw new CheckpointException(path + " ended at byte " + pos + " while a tensor was being read; the"
+                        + " file is truncated (re-download or re-export it)");
+            }
+            pos += n;
+        }
+    }
+
     /** The tensor's bytes: a read-only, little-endian buffer over the mapped file, position 0, limit byteLength. */
     public ByteBuffer rawBytes(String name) {
         return map(info(name));

@@ -86,6 +86,27 @@ class SafetensorsFileTest {
         }
     }
 
+    /** Positional reads into a native buffer give readFloat32's values, for F32 and a converted (F16) tensor. */
+    @Test
+    void readFloat32IntoADirectBufferEqualsReadFloat32() throws IOException {
+        Path p = dir.resolve("golden-into.safetensors");
+        Files.write(p, GOLDEN);
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            for (String name : List.of("s", "z", "b")) {
+                float[] want = f.readFloat32(name);
+                ByteBuffer dst = ByteBuffer.allocateDirect(4 * want.length + 8).order(ByteOrder.nativeOrder());
+                dst.position(4);
+                f.readFloat32Into(name, dst);
+                float[] got = new float[want.length];
+                for (int i = 0; i < got.length; i++) {
+                    got[i] = dst.getFloat(4 + 4 * i);
+                }
+                assertArrayEquals(want, got, name);
+            }
+            assertThrows(IllegalArgumentException.class, () -> f.readFloat32Into("z", ByteBuffer.allocateDirect(8)));
+        }
+    }
+
     @Test
     void rawBytesIsALittleEndianReadOnlySlice() throws IOException {
         byte[] data = {1, 0, 0, 0, -2, -1, -1, -1, 9};

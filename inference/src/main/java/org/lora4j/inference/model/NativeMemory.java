@@ -17,6 +17,16 @@ public final class NativeMemory {
     private NativeMemory() {
     }
 
+    /**
+     * Loading a checkpoint leaves a copy of every tensor as a dead float[] on the heap and its file pages mapped
+     * (a MappedByteBuffer unmaps only when collected); both count in the resident set until a collection, which
+     * this forces once. Measured at the SmolLM2-135M shape: peak RSS of training 1.6–2.4 GB before, by GC timing.
+     */
+    public static synchronized void collectAfterLoading() {
+        System.gc();
+        afterLastGc = Pointer.physicalBytes();
+    }
+
     /** Call once per training step, evaluation batch or generated token. */
     public static synchronized void collectIfGrown() {
         long rss = Pointer.physicalBytes();

@@ -58,7 +58,9 @@ public final class WeightLoader {
     public static ModelWeights load(Path modelDir, DataType dtype) {
         ModelConfig config = ModelConfig.load(modelDir);
         try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
-            return load(ckpt, config, dtype);
+            ModelWeights w = load(ckpt, config, dtype);
+            NativeMemory.collectAfterLoading();
+            return w;
         }
     }
 
@@ -120,7 +122,9 @@ public final class WeightLoader {
     private record Loader(Checkpoint ckpt, DataType dtype) {
         INDArray get(String name) {
             TensorInfo info = ckpt.info(name);
-            return Tensors.fromFloats(ckpt.readFloat32(name), dtype, info.shape());
+            INDArray a = org.nd4j.linalg.factory.Nd4j.createUninitialized(DataType.FLOAT, info.shape(), 'c');
+            ckpt.readFloat32Into(name, a.data().asNio());                  // straight into native memory
+            return dtype == DataType.FLOAT ? a : a.castTo(dtype);
         }
 
         Linear linear(String module, boolean bias) {

@@ -105,6 +105,10 @@ public final class TrainingBench {
             }
             long tb = System.nanoTime();
             CausalLmLoss.backward(decoder, out.cache(), count, ctx);
+            if (s == 0) {
+                log.printf(Locale.ROOT, "  activation buffers (arena): %.1f MiB, %d still handed out after backward%n",
+                        arena.allocatedBytes() / 1048576.0, arena.outstanding());
+            }
             arena.reset();
             long t2 = System.nanoTime();
             GradClip.clipGlobalNorm(params, 1.0);
