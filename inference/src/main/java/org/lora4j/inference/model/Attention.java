@@ -34,7 +34,7 @@ public final class Attention {
      * block may see ({@code [b][q]}). Causal attention then skips the upper triangle's blocks; keys inside the range
      * that a row may not see are still masked in the softmax, so any mask stays exact.
      */
-    record KeyBlocks(int[][] lo, int[][] hi) {
+    public record KeyBlocks(int[][] lo, int[][] hi) {
         static KeyBlocks of(Buf mask, int batch, int t, int s) {
             int blocks = (t + QUERY_BLOCK - 1) / QUERY_BLOCK;
             int[][] lo = new int[batch][blocks];

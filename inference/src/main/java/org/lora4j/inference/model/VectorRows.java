@@ -30,6 +30,18 @@ final class VectorRows {
     private static final float ROUND = 12582912f;                     // 1.5·2²³: x + ROUND − ROUND rounds to an integer
     private static final float EXP_MIN = -87.33654f;                  // below: 0 (e⁻⁸⁷·³³⁶ is the smallest normal)
     private static final float EXP_MAX = 88.72283f;
+    // Constants as vectors, so that exp stays small enough for the JIT to inline it into every kernel loop (a vector
+    // that crosses a call which is not inlined is allocated on the heap, millions of times per step).
+    private static final FloatVector V_LOG2E = FloatVector.broadcast(F, LOG2E);
+    private static final FloatVector V_ROUND = FloatVector.broadcast(F, ROUND);
+    private static final FloatVector V_NEG_LN2_HI = FloatVector.broadcast(F, -LN2_HI);
+    private static final FloatVector V_NEG_LN2_LO = FloatVector.broadcast(F, -LN2_LO);
+    private static final FloatVector V_P0 = FloatVector.broadcast(F, 1.9875691500e-4f);
+    private static final FloatVector V_P1 = FloatVector.broadcast(F, 1.3981999507e-3f);
+    private static final FloatVector V_P2 = FloatVector.broadcast(F, 8.3334519073e-3f);
+    private static final FloatVector V_P3 = FloatVector.broadcast(F, 4.1665795894e-2f);
+    private static final FloatVector V_P4 = FloatVector.broadcast(F, 1.6666665459e-1f);
+    private static final FloatVector V_P5 = FloatVector.broadcast(F, 5.0000001201e-1f);
 
     /**
      * e^x per lane to about 1 ulp (Cephes' expf): x = n·ln2 + f with |f| ≤ ln2/2 (Cody–Waite), e^f by a degree-6
@@ -38,27 +50,20 @@ final class VectorRows {
     static FloatVector exp(FloatVector x) {
         var under = x.compare(VectorOperators.LT, EXP_MIN);
         FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);             // round(x·log2 e)
-        FloatVector f = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
-        f = n.fma(FloatVector.broadcast(F, -LN2_LO), f);
-        FloatVector p = FloatVector.broadcast(F, 1.9875691500e-4f);
-        p = p.fma(f, FloatVector.broadcast(F, 1.3981999507e-3f));
-        p = p.fma(f, FloatVector.broadcast(F, 8.3334519073e-3f));
-        p = p.fma(f, FloatVector.broadcast(F, 4.1665795894e-2f));
-        p = p.fma(f, FloatVector.broadcast(F, 1.6666665459e-1f));
-        p = p.fma(f, FloatVector.broadcast(F, 5.0000001201e-1f));
-        p = p.mul(f).mul(f).add(f).add(1f);                              // e^f ≈ 1 + f + f²·P(f)
-        var bits = n.convert(VectorOperators.F2I, 0).reinterpretAsInts().add(126).lanewise(VectorOperators.LSHL, 23);
-        FloatVector scale = bits.reinterpretAsFloats();                  // 2^(n−1): n = 128 would overflow the bits
+        FloatVector n = xc.fma(V_LOG2E, V_ROUND).sub(ROUND);             // round(x·log2 e)
+        FloatVector f = n.fma(V_NEG_LN2_LO, n.fma(V_NEG_LN2_HI, xc));
+        FloatVector p = V_P0.fma(f, V_P1).fma(f, V_P2).fma(f, V_P3).fma(f, V_P4).fma(f, V_P5);
+        p = p.mul(f).fma(f, f).add(ONE);                                 // e^f ≈ 1 + f + f²·P(f)
+        FloatVector scale = n.convert(VectorOperators.F2I, 0).reinterpretAsInts().add(126)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats(); // 2^(n−1): 2¹²⁸ would overflow the bits
         return p.mul(scale).mul(2f).blend(0f, under);
     }
 
     /** The lanes of v added in lane order (reproducible, unlike reduceLanes(ADD)). */
     static double sum(FloatVector v) {
-        float[] lanes = v.toArray();
         double s = 0;
-        for (float x : lanes) {
-            s += x;
+        for (int i = 0; i < L; i++) {
+            s += v.lane(i);
         }
         return s;
     }

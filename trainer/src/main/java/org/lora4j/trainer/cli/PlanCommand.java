@@ -95,14 +95,14 @@ public final class PlanCommand implements Callable<Integer> {
         MemoryPlan.Activations a = p.activations();
         row(out, "activations", a.total(), "kept for backward, one micro-batch of " + p.batchSize() + " x "
                 + p.seqLen() + " tokens:");
-        sub(out, "residual stream", a.residual(), "x at both norms of each layer, 1/rms");
+        sub(out, "residual stream", a.residual(), "x before each norm of each layer, and the final norm's");
         sub(out, "q, k, v", a.attentionQkv(), "after RoPE");
         sub(out, "attention probs", a.attentionProbs(), c.numAttentionHeads() + " heads x " + p.seqLen() + " x "
                 + p.seqLen() + " per sequence per layer");
-        sub(out, "MLP gate, up, act", a.mlp(), "3 x " + c.intermediateSize() + " per token per layer");
+        sub(out, "MLP gate, up", a.mlp(), "2 x " + c.intermediateSize() + " per token per layer");
         if (a.linearInputs() > 0) {
-            sub(out, "linear inputs", a.linearInputs(), p.full() ? "x of every trained linear"
-                    : "x read by the LoRA branches");
+            sub(out, "linear inputs", a.linearInputs(), "the input of every linear (norm outputs, o_proj's, down_proj's,"
+                    + " lm_head's)");
         }
         if (a.loraU() > 0) {
             sub(out, "LoRA u", a.loraU(), "r per token per adapted module");
@@ -110,9 +110,9 @@ public final class PlanCommand implements Callable<Integer> {
         if (a.dropout() > 0) {
             sub(out, "LoRA dropout", a.dropout(), "drop(x) and its mask per adapted module");
         }
-        sub(out, "logits, softmax", a.logits(), "2 x " + c.vocabSize() + " per token");
+        sub(out, "logits", a.logits(), c.vocabSize() + " per token (backward overwrites them with dlogits)");
         sub(out, "RoPE tables", a.rope(), "cos, sin: 2 x " + c.headDim() + " per token");
-        row(out, "backward temps", p.backwardTemporaries(), "one layer's largest (attention dP, dP*P)");
+        row(out, "backward temps", p.backwardTemporaries(), "one layer's largest (attention dq, dk, dv, dO, a block of dP; or MLP)");
         out.println("  " + "-".repeat(30));
         row(out, "total", p.total(), "");
         if (fullAlternative != null) {

@@ -21,17 +21,17 @@ import org.lora4j.trainer.train.TrainingJob;
  * {@code DecoderLayer}, {@code Attention}, {@code SwiGluMlp}, {@code RmsNorm}, {@code Linear}, {@code LoraBranch})
  * for one micro-batch of {@code batch_size × max_seq_len} tokens, N tokens in all, per layer:
  * <pre>
- *   RmsNorm × 2      x [N, H], 1/rms [N, 1]                     (and the final norm once)
- *   Attention        qg [N, nH·hd], k, v [N, nKV·hd], P [B, nH, T, T]
- *   SwiGluMlp        g, u, σ(g) [N, I]
- *   Linear           its input [N, in] when W is trained or a LoRA branch reads it (q/k/v share one, gate/up one)
+ *   residual stream  x of every layer and h after attention [N, H]  (2L + 1 of them, the last = final norm's input)
+ *   RmsNorm outputs  the normed x and h [N, H] (inputs of q/k/v and gate/up; and the final norm's, lm_head's input)
+ *   Attention        q, k after RoPE [N, nH·hd], [N, nKV·hd], v [N, nKV·hd], P [B, nH, T, T], o_proj's input [N, nH·hd]
+ *   SwiGluMlp        g, u and down_proj's input silu(g)·u [N, I]
  *   LoraBranch       u [N, r]; with lora_dropout > 0 also drop(x) and the mask [N, in], per adapted module
- *   CausalLmLoss     logits [N, V], and softmax(logits) [N, V] in backward
+ *   CausalLmLoss     logits [N, V] (backward overwrites them with dlogits)
  *   RotaryEmbedding  cos, sin [N, hd], shared by the layers (the attention masks die with the forward)
  * </pre>
- * On top: the largest backward temporaries of one layer (attention's dP and dP ⊙ P, 2 × [B, nH, T, T], or the
- * MLP's 4 × [N, I]), the base weights, and the trained parameters with their gradients and AdamW's m, v and update
- * scratch. Micro-batches of one optimizer step run one after another, so gradient accumulation costs no activations.
+ * On top: the largest backward temporaries of one layer (attention's dq, dk, dv, dO and one query block of dP, or the
+ * MLP's da [N, I] and dx [N, H]), the base weights, and the trained parameters with their gradients and AdamW's m, v
+ * and update scratch. Micro-batches of one optimizer step run one after another, so gradient accumulation costs no activations.
  */
 public final class Planner {
 
@@ -109,17 +109,18 @@ public final class Planner {
             }
         }
 
-        long residual = (2L * layers + 1) * n * (h + 1);
+        long residual = (2L * layers + 1) * n * h;
         long qkv = (long) layers * n * (c.qDim() + 2L * c.kvDim());
         long probs = (long) layers * b * c.numAttentionHeads() * t * (long) t;
-        long mlp = (long) layers * n * 3L * inter;
-        long inputs = 0;
+        long mlp = (long) layers * n * 2L * inter;
+        // every linear's input is kept (the layers hand their outputs on in place): the two norm outputs, o_proj's
+        // and down_proj's inputs per layer, and lm_head's
+        long inputs = (long) layers * n * (2L * h + c.qDim() + inter) + n * h;
         long loraU = 0;
         long dropout = 0;
         for (int i = 0; i <= layers; i++) {
             String prefix = i < layers ? "model.layers." + i + "." : "";
             for (List<String> group : i < layers ? LAYER_INPUTS : HEAD_INPUT) {
-                boolean keep = full;                                      // a trained W keeps x for dW
                 for (String leaf : group) {
                     if (!adapted.contains(prefix + leaf)) {
                         continue;
@@ -127,20 +128,16 @@ public final class Planner {
                     loraU += n * rank;
                     if (p > 0) {
                         dropout += 2 * n * shapes.get(prefix + leaf)[1];   // drop(x) and the mask
-                    } else {
-                        keep = true;                                      // the branch reads x itself
                     }
-                }
-                if (keep) {
-                    inputs += n * shapes.get(prefix + group.get(0))[1];
                 }
             }
         }
-        long logits = 2 * n * c.vocabSize();
+        long logits = n * c.vocabSize();
         long rope = 2 * n * c.headDim();
         MemoryPlan.Activations act = new MemoryPlan.Activations(residual * e, qkv * e, probs * e, mlp * e,
                 inputs * e, loraU * e, dropout * e, logits * e, rope * e);
-        long backwardTemp = Math.max(2L * b * c.numAttentionHeads() * t * (long) t, 4 * n * inter) * e;
+        long attentionTemp = (long) Math.min(t, 128) * t + n * (2L * c.qDim() + 2L * c.kvDim());
+        long backwardTemp = Math.max(attentionTemp, n * ((long) inter + h)) * e;
 
         return new MemoryPlan(c, full ? "full" : "lora", e, base, adapted.size(), trainable, base * e,
                 full ? 0 : trainable * e, trainable * e, 3 * trainable * e, act, backwardTemp, b, t,
