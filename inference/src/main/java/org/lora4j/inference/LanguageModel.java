@@ -56,7 +56,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Loads a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) onto this base. */
     public LanguageModel withAdapter(Path adapterDir) {
-        return withAdapter(PeftAdapterFiles.load(adapterDir, decoder.weights().dataType(),
+        return withAdapter(PeftAdapterFiles.load(adapterDir, decoder.weights().computeType(),
                 w -> System.err.println("warning: " + w)));
     }
 

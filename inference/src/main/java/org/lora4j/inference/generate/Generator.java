@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.Function;
+import org.lora4j.inference.decode.DecodeStep;
+import org.lora4j.inference.decode.FastDecode;
 import org.lora4j.inference.model.AttentionMask;
 import org.lora4j.inference.model.Decoder;
 import org.lora4j.inference.model.ForwardContext;
@@ -127,8 +129,9 @@ public final class Generator {
             }
         }
         AttentionMask mask = new AttentionMask(valid, null);
-        KvCache cache = new KvCache(decoder.config(), batch, capacity, decoder.weights().dataType());
+        KvCache cache = new KvCache(decoder.config(), batch, capacity, decoder.weights().computeType());
         float[][] logits = lastLogits(decoder.hidden(ids, pos, mask, cache, ctx), batch, promptLen);
+        DecodeStep fast = maxNew > 1 ? FastDecode.create(decoder, ctx, batch) : null; // null: ND4J's path
 
         for (int step = 0; step < maxNew; step++) {
             int[][] next = new int[batch][1];
@@ -157,7 +160,8 @@ public final class Generator {
             if (!anyActive) {
                 break;
             }
-            logits = lastLogits(decoder.hidden(next, nextPositions, mask, cache, ctx), batch, 1);
+            logits = fast != null ? fast.next(next, nextPositions, mask, cache)
+                    : lastLogits(decoder.hidden(next, nextPositions, mask, cache, ctx), batch, 1);
             NativeMemory.collectIfGrown();
         }
         List<Generation> out = new ArrayList<>(batch);

@@ -104,8 +104,8 @@ public final class Attention {
         if (cache != null) {
             cache.writeRows(w.index(), k, v, batch, t);
             s = cache.length() + t;
-            keys = cache.keysArray(w.index());                                          // [B, nKV, capacity, hd]
-            values = cache.valuesArray(w.index());
+            keys = cache.keyStore(w.index());                                          // [B, nKV, capacity, hd]
+            values = cache.valueStore(w.index());
         }
         boolean keep = cache == null;
         INDArray probs = arena.take(x.dataType(), keep ? (long) batch * nH * t : t, s);  // [B·nH·T, S] or [T, S]

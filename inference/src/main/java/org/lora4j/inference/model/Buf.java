@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * are read and written as double; FLOAT arrays (training, inference) and DOUBLE arrays (finite-difference tests)
  * share one kernel. Index {@code i} counts elements from the array's first element.
  */
-public abstract sealed class Buf permits Buf.F32, Buf.F64 {
+public abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.B16 {
     public abstract double get(long i);
 
     public abstract void set(long i, double v);
@@ -29,6 +29,9 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
         }
         if (a.dataType() == DataType.DOUBLE) {
             return new F64(a.data().asNioDouble(), (int) a.offset());
+        }
+        if (a.dataType() == DataType.BFLOAT16) {
+            return new B16(a.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asShortBuffer(), (int) a.offset());
         }
         throw new IllegalArgumentException("the decoder computes in FLOAT or DOUBLE, not " + a.dataType()
                 + " (load the model with DataType.FLOAT)");
@@ -71,6 +74,29 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
         @Override
         public void set(long i, double v) {
             b.put(off + (int) i, v);
+        }
+    }
+
+    /** BF16 storage (the upper half of an IEEE binary32), read widened; written rounded to nearest even. */
+    static final class B16 extends Buf {
+        private final java.nio.ShortBuffer b;
+        private final int off;
+
+        B16(java.nio.ShortBuffer b, int off) {
+            this.b = b;
+            this.off = off;
+        }
+
+        @Override
+        public double get(long i) {
+            return Float.intBitsToFloat((b.get(off + (int) i) & 0xFFFF) << 16);
+        }
+
+        @Override
+        public void set(long i, double v) {
+            int bits = Float.floatToRawIntBits((float) v);
+            bits += 0x7FFF + ((bits >>> 16) & 1);
+            b.put(off + (int) i, (short) (bits >>> 16));
         }
     }
 }

@@ -38,13 +38,13 @@ public final class CausalLmLoss {
         CrossEntropy.validate(targets, c.vocabSize());
         INDArray x = d.embed(Decoder.flatten(b.inputIds(), c.vocabSize()), ctx.arena());  // [B·T, H]
         RotaryEmbedding.Table rope = d.rope().table(Decoder.flattenPositions(b.positionIds(), t),
-                d.weights().dataType());
+                d.weights().computeType());
         Map<Integer, INDArray> masks = new HashMap<>();
         List<DecoderLayer.Cache> caches = new ArrayList<>();
         List<INDArray> inputs = new ArrayList<>();
         for (LayerWeights layer : d.weights().layers()) {
             INDArray m = masks.computeIfAbsent(c.slidingWindowForLayer(layer.index()),
-                    w -> b.mask().build(batch, 0, t, t, w, d.weights().dataType()));     // [B, 1, 1, T, T]
+                    w -> b.mask().build(batch, 0, t, t, w, d.weights().computeType()));     // [B, 1, 1, T, T]
             inputs.add(x);
             DecoderLayer.Out o = DecoderLayer.forward(c, layer, x, batch, t, rope, null, m, ctx);
             caches.add(o.cache());

@@ -57,12 +57,12 @@ public final class Decoder {
                     + c.maxPositionEmbeddings());
         }
         INDArray x = embed(flatten(ids, c.vocabSize()), ctx.arena());               // [B·T, H]
-        RotaryEmbedding.Table table = rope.table(flattenPositions(positions, t), weights.dataType());
+        RotaryEmbedding.Table table = rope.table(flattenPositions(positions, t), weights.computeType());
         Map<Integer, INDArray> masks = new HashMap<>();
         for (LayerWeights layer : weights.layers()) {
             int window = c.slidingWindowForLayer(layer.index());
             INDArray m = masks.computeIfAbsent(window,
-                    w -> mask.build(batch, start, t, s, w, weights.dataType()));    // [B, 1, 1, T, S]
+                    w -> mask.build(batch, start, t, s, w, weights.computeType()));    // [B, 1, 1, T, S]
             INDArray in = x;
             x = DecoderLayer.forward(c, layer, x, batch, t, table, cache, m, ctx).y();
             if (cache != null) {
@@ -108,7 +108,7 @@ public final class Decoder {
     INDArray embed(int[] ids, Arena arena) {
         INDArray e = weights.embedTokens();
         int h = (int) e.size(1);
-        INDArray x = arena.take(e.dataType(), ids.length, h);
+        INDArray x = arena.take(weights.computeType(), ids.length, h);
         Buf src = Buf.of(e);
         Buf dst = Buf.of(x);
         for (int n = 0; n < ids.length; n++) {

@@ -81,7 +81,8 @@ public record ForwardContext(Function<String, LoraWeights> lora, Dropout dropout
         return rows.size();
     }
 
-    LoraWeights loraOf(String module) {
+    /** The LoRA weights of {@code module} (HF module path) in a uniform context, or null when it is not adapted. */
+    public LoraWeights loraOf(String module) {
         return lora.apply(module);
     }
 

@@ -35,6 +35,21 @@ public final class KvCache {
         return capacity;
     }
 
+    /** Rows of the batch. */
+    public int batch() {
+        return (int) keys[0].size(0);
+    }
+
+    /** The whole key store of {@code layer}, {@code [B, nKV, capacity, hd]} (slots past {@link #length()} unused). */
+    public INDArray keyStore(int layer) {
+        return keys[layer];
+    }
+
+    /** The whole value store of {@code layer}, {@code [B, nKV, capacity, hd]}. */
+    public INDArray valueStore(int layer) {
+        return values[layer];
+    }
+
     /** Writes k, v {@code [B, nKV, T, hd]} at slots {@code [length, length+T)} of {@code layer}. */
     void write(int layer, INDArray k, INDArray v) {
         int t = (int) k.size(2);
@@ -75,15 +90,6 @@ public final class KvCache {
         }
     }
 
-    /** The whole key store of a layer, {@code [B, nKV, capacity, hd]}: slot s of (b, g) at row {@code (b·nKV+g)·capacity + s}. */
-    INDArray keysArray(int layer) {
-        return keys[layer];
-    }
-
-    INDArray valuesArray(int layer) {
-        return values[layer];
-    }
-
     /** Keys of slots {@code [0, end)}: {@code [B, nKV, end, hd]}. */
     INDArray keys(int layer, int end) {
         return slots(keys[layer], 0, end);
@@ -94,7 +100,7 @@ public final class KvCache {
     }
 
     /** Marks {@code t} more slots as filled (after every layer has written them). */
-    void advance(int t) {
+    public void advance(int t) {
         length += t;
     }
 

@@ -41,9 +41,9 @@ public record Linear(String name, INDArray weight, INDArray bias) {
     public Out forward(INDArray x, ForwardContext ctx) {
         INDArray xc = Tensors.contiguous(x);
         INDArray y = ctx.arena().take(x.dataType(), x.size(0), outFeatures());        // [N, out]
-        Blas.gemm(xc, false, weight, true, y, 1.0, 0.0);
+        Blas.gemm(xc, false, widened(weight, x), true, y, 1.0, 0.0);
         if (bias != null) {
-            y.addiRowVector(bias);
+            y.addiRowVector(widened(bias, x));
         }
         INDArray keptX = ctx.gradOf(name + ".weight") != null ? xc : null;
         if (ctx.isPerRow()) {                                   // one adapter per batch row; inference only
@@ -56,6 +56,14 @@ public record Linear(String name, INDArray weight, INDArray bias) {
         }
         LoraBranch.Cache branch = LoraBranch.forwardInto(xc, lora, ctx.dropout(), y, ctx.arena());
         return new Out(y, new Cache(branch, keptX));
+    }
+
+    /**
+     * W in the activations' type: itself, or for BF16-stored weights a widened copy made for this product (the
+     * ND4J path — prefill — of a BF16 model; the decode step reads BF16 directly, see org.lora4j.inference.decode).
+     */
+    private static INDArray widened(INDArray w, INDArray like) {
+        return w.dataType() == like.dataType() ? w : w.castTo(like.dataType());
     }
 
     /** dy {@code [N, out]} → dx {@code [N, in]}; LoRA gradients are added into the adapter's buffers. */
@@ -73,7 +81,7 @@ public record Linear(String name, INDArray weight, INDArray bias) {
     public void backwardInto(INDArray dy, Cache cache, ForwardContext ctx, INDArray dx, double beta) {
         ctx.checkTrainable(name + " backward");
         INDArray dyc = Tensors.contiguous(dy);
-        Blas.gemm(dyc, false, weight, false, dx, 1.0, beta);                           // dx (+)= dy·W
+        Blas.gemm(dyc, false, widened(weight, dyc), false, dx, 1.0, beta);            // dx (+)= dy·W
         if (cache.lora() != null) {
             LoraBranch.backwardInto(dyc, ctx.loraOf(name), cache.lora(), dx, ctx.arena());
         }

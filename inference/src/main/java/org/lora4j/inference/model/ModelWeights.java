@@ -21,6 +21,14 @@ public record ModelWeights(
         layers = List.copyOf(layers);
     }
 
+    /**
+     * The type activations are computed in: DOUBLE for DOUBLE weights (finite-difference tests), else FLOAT — BF16
+     * weights (a storage option that halves the bytes decoding reads) are widened as they are used.
+     */
+    public DataType computeType() {
+        return dataType == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
+    }
+
     /** Number of frozen parameters (tied embeddings counted once). */
     public long parameterCount() {
         long n = embedTokens.length() + norm.length();

@@ -58,7 +58,7 @@ public final class AdapterRegistry {
     public ServedModel load(String name, Path dir) {
         checkAttachable(name);
         LanguageModel lm = base.model();
-        LoraAdapter adapter = PeftAdapterFiles.load(dir, lm.decoder().weights().dataType(), warnings);
+        LoraAdapter adapter = PeftAdapterFiles.load(dir, lm.decoder().weights().computeType(), warnings);
         return attach(name, adapter, dir);
     }
 

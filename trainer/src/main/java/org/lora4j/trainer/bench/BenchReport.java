@@ -36,16 +36,22 @@ public final class BenchReport {
         for (Benchmark.ShapeResult s : r.shapes()) {
             TrainingBench.Result t = s.training();
             out.println("-- " + s.shape().name() + ": " + s.shape().describe());
-            out.printf(Locale.ROOT, "%-40s %s%n", "training tokens/s", samples(t.tokensPerSecond(), 0));
-            out.printf(Locale.ROOT, "%-40s %.2f%% of %.1f GFLOP/s%n", "training MFU", 100 * t.mfu(l.peakGflops()),
-                    l.peakGflops());
-            out.printf(Locale.ROOT, "%-40s %.0f MiB (budget %.0f MiB)%n", "training memory (peak RSS − at start)",
-                    s.measuredTrainingBytes() / MIB, t.memory().budgetBytes() / MIB);
-            out.printf(Locale.ROOT, "%-40s %s (bound %.1f, %.1f%%)%n", "decode tokens/s (batch 1)",
-                    samples(s.decode().tokensPerSecond(), 2), s.decode().boundTokensPerSecond(l.readBytesPerSecond()),
-                    100 * s.decode().fractionOfBound(l.readBytesPerSecond()));
-            out.printf(Locale.ROOT, "%-40s %s%n", "prefill tokens/s (" + s.prefill().promptTokens() + "-token prompt)",
-                    samples(s.prefill().tokensPerSecond(), 0));
+            if (t != null) {
+                out.printf(Locale.ROOT, "%-40s %s%n", "training tokens/s", samples(t.tokensPerSecond(), 0));
+                out.printf(Locale.ROOT, "%-40s %.2f%% of %.1f GFLOP/s%n", "training MFU",
+                        100 * t.mfu(l.peakGflops()), l.peakGflops());
+                out.printf(Locale.ROOT, "%-40s %.0f MiB (budget %.0f MiB)%n", "training memory (peak RSS − at start)",
+                        s.measuredTrainingBytes() / MIB, t.memory().budgetBytes() / MIB);
+            }
+            DecodeBench.Result d = s.decode();
+            out.printf(Locale.ROOT, "%-40s %s (bound %.1f, %.1f%%)%n", "decode tokens/s (batch " + d.batch() + ", "
+                            + d.dtype() + ")", samples(d.tokensPerSecond(), 2),
+                    d.boundTokensPerSecond(l.readBytesPerSecond()), 100 * d.fractionOfBound(l.readBytesPerSecond()));
+            out.printf(Locale.ROOT, "%-40s %s; %.1f MiB per step%n", "decode path", d.path(), d.bytesPerStep() / MIB);
+            if (s.prefill() != null) {
+                out.printf(Locale.ROOT, "%-40s %s%n", "prefill tokens/s (" + s.prefill().promptTokens()
+                        + "-token prompt)", samples(s.prefill().tokensPerSecond(), 0));
+            }
         }
     }
 
@@ -154,7 +160,7 @@ public final class BenchReport {
         line(sb, "  grad clip + AdamW + native-memory GC, s", t.timings().optimizer(), 1, 3);
         line(sb, "training MFU, % of " + fmt(peak, 1) + " GFLOP/s",
                 t.tokensPerSecond(), 100.0 * t.flopsPerToken() / (peak * 1e9), 2);
-        line(sb, "decode, batch 1, tokens/s", s.decode().tokensPerSecond(), 1, 2);
+        line(sb, "decode, batch " + s.decode().batch() + ", tokens/s", s.decode().tokensPerSecond(), 1, 2);
         line(sb, "prefill, batch 1, " + s.prefill().promptTokens() + "-token prompt, tokens/s",
                 s.prefill().tokensPerSecond(), 1, 0);
         sb.append(String.format(Locale.ROOT, "%nTraining FLOPs per token (see \"How FLOPs are counted\"): "
@@ -167,11 +173,12 @@ public final class BenchReport {
                 t.tokensPerSecond().median() * t.flopsPerToken() / 1e9, t.firstLoss(), t.lastLoss()));
         DecodeBench.Result d = s.decode();
         double bw = r.limits().readBytesPerSecond();
-        sb.append(String.format(Locale.ROOT, "%nDecode: %d-token prompt, %d new tokens per run, greedy; a token "
-                        + "must read %.1f MiB (FP32 weights + KV cache at context %d), so the bandwidth bound is "
-                        + "%.1f tokens/s; measured %.2f tokens/s = **%.1f%% of the bound** (effective %.2f GB/s, "
-                        + "%.2f GFLOP/s).%n", d.promptTokens(), d.newTokens(), d.bytesPerToken() / MIB,
-                d.promptTokens() + d.newTokens() / 2, d.boundTokensPerSecond(bw), d.tokensPerSecond().median(),
+        sb.append(String.format(Locale.ROOT, "%nDecode (%s, batch %d): %d-token prompt, %d new tokens per run, "
+                        + "greedy; a step must read %.1f MiB (%s weights + KV cache at context %d), so the bandwidth "
+                        + "bound is %.1f tokens/s; measured %.2f tokens/s = **%.1f%% of the bound** (effective %.2f "
+                        + "GB/s, %.2f GFLOP/s).%n", d.path(), d.batch(), d.promptTokens(), d.newTokens(),
+                d.bytesPerStep() / MIB, d.dtype(), d.promptTokens() + d.newTokens() / 2, d.boundTokensPerSecond(bw),
+                d.tokensPerSecond().median(),
                 100 * d.fractionOfBound(bw), d.effectiveBytesPerSecond() / 1e9,
                 d.tokensPerSecond().median() * d.flopsPerToken() / 1e9));
         PrefillBench.Result p = s.prefill();

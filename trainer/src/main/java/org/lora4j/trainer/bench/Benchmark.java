@@ -14,6 +14,7 @@ import org.lora4j.adapters.safetensors.DType;
 import org.lora4j.inference.LanguageModel;
 import org.lora4j.inference.config.ModelConfig;
 import org.lora4j.inference.tiny.TinyModelGenerator;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One benchmark run, in one process: write (or reuse) a random HF checkpoint per shape, measure the machine's
@@ -22,16 +23,28 @@ import org.lora4j.inference.tiny.TinyModelGenerator;
 public final class Benchmark {
 
     /**
-     * @param modelDir where the random checkpoints go ({@code <dir>/<shape>}, reused when config.json matches);
-     *                 null = a temporary folder deleted at the end
-     * @param command  the command line, recorded in the report
+     * @param modelDir    where the random checkpoints go ({@code <dir>/<shape>}, reused when config.json matches);
+     *                    null = a temporary folder deleted at the end
+     * @param command     the command line, recorded in the report
+     * @param decodeOnly  measure the machine limits and decode only (no training, no prefill)
+     * @param decodeDtype the weights' dtype in the decode measurement (FLOAT or BFLOAT16)
+     * @param decodeBatch rows decoded together
      */
     public record Options(List<BenchShape> shapes, int warmup, int steps, int decodePrompt, int decodeTokens,
-                          int gemmReps, long bandwidthBytes, boolean profile, Path modelDir, String command) {
+                          int gemmReps, long bandwidthBytes, boolean profile, Path modelDir, String command,
+                          boolean decodeOnly, DataType decodeDtype, int decodeBatch) {
+
+        /** Everything, batch-1 FP32 decode. */
+        public Options(List<BenchShape> shapes, int warmup, int steps, int decodePrompt, int decodeTokens,
+                       int gemmReps, long bandwidthBytes, boolean profile, Path modelDir, String command) {
+            this(shapes, warmup, steps, decodePrompt, decodeTokens, gemmReps, bandwidthBytes, profile, modelDir,
+                    command, false, DataType.FLOAT, 1);
+        }
     }
 
     /**
-     * Everything measured for one shape. {@code rssAtStart} is the process before any model was loaded (JVM, ND4J
+     * Everything measured for one shape ({@code training}, {@code trainingPeak} and {@code prefill} are null in a
+     * decode-only run). {@code rssAtStart} is the process before any model was loaded (JVM, ND4J
      * and BLAS libraries); {@code rssBeforeLoad} is just before this shape's model was loaded, which also holds
      * whatever earlier phases left resident (freed native memory the allocator has not returned).
      */
@@ -102,6 +115,14 @@ public final class Benchmark {
         log.println(shape.name() + ": " + shape.describe());
         settle();
         long before = MemoryProbe.rss();
+        if (o.decodeOnly()) {
+            LanguageModel lm = LanguageModel.load(dir, o.decodeDtype());
+            DecodeBench.Result decode = DecodeBench.run(lm.decoder(), FlopCount.of(shape.config(), 0),
+                    o.decodePrompt(), o.decodeTokens(), o.decodeBatch(), o.warmup() > 0 ? 1 : 0,
+                    Math.max(1, Math.min(o.steps(), 3)), log);
+            lm.close();
+            return new ShapeResult(shape, rssAtStart, before, null, null, decode, null);
+        }
         MemoryProbe probe = MemoryProbe.start(5);
         LanguageModel lm = LanguageModel.load(dir);
         TrainingBench.Result train = TrainingBench.run(shape, lm.decoder(), lm.linearShapes(), o.warmup(),
@@ -110,8 +131,13 @@ public final class Benchmark {
         log.printf(Locale.ROOT, "  %s training: %.0f tokens/s median, MFU %.1f%% of the sgemm peak so far, peak RSS"
                         + " %.0f MiB%n", shape.name(),
                 train.tokensPerSecond().median(), 100 * train.mfu(limits.peakGflops()), peak.rss() / 1048576.0);
-        DecodeBench.Result decode = DecodeBench.run(lm.decoder(), train.flops(), o.decodePrompt(), o.decodeTokens(),
-                o.warmup() > 0 ? 1 : 0, Math.max(1, Math.min(o.steps(), 3)), log);
+        LanguageModel decodeLm = o.decodeDtype() == lm.decoder().weights().dataType() ? lm
+                : LanguageModel.load(dir, o.decodeDtype());
+        DecodeBench.Result decode = DecodeBench.run(decodeLm.decoder(), train.flops(), o.decodePrompt(),
+                o.decodeTokens(), o.decodeBatch(), o.warmup() > 0 ? 1 : 0, Math.max(1, Math.min(o.steps(), 3)), log);
+        if (decodeLm != lm) {
+            decodeLm.close();
+        }
         PrefillBench.Result prefill = PrefillBench.run(lm.decoder(), train.flops(), shape.seq(), o.warmup(),
                 o.steps(), log);
         lm.close();

@@ -58,8 +58,13 @@ public record FlopCount(long frozenMatmulParams, long loraParams, long normParam
 
     /** Bytes one decoded token must read at {@code context}: weights ({@code bytesPerValue} each) plus the KV cache. */
     public long decodeBytesPerToken(int context, int bytesPerValue) {
-        long weights = frozenMatmulParams + normParams + hidden;                  // + one embedding row
-        long kv = 2L * layers * kvDim * context;
-        return (weights + kv) * bytesPerValue;
+        return decodeBytesPerStep(context, 1, bytesPerValue);
+    }
+
+    /** Bytes one step of {@code batch} rows must read: the weights once, each row's KV cache and embedding row. */
+    public long decodeBytesPerStep(int context, int batch, int bytesPerValue) {
+        long weights = frozenMatmulParams + normParams;
+        long perRow = hidden + 2L * layers * kvDim * context;                     // embedding row + KV cache
+        return (weights + batch * perRow) * bytesPerValue;
     }
 }

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.lora4j.trainer.bench.BenchReport;
 import org.lora4j.trainer.bench.BenchShape;
 import org.lora4j.trainer.bench.Benchmark;
+import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,9 +24,14 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  scripts/bench --shape small",
             "  scripts/bench --shape both --steps 3 --warmup 1 --out BENCHMARKS.md",
-            "  scripts/bench --shape smollm2 --model-dir /tmp/bench-models   # keeps the generated checkpoints"})
+            "  scripts/bench --shape smollm2 --model-dir /tmp/bench-models   # keeps the generated checkpoints",
+            "  scripts/bench --shape smollm2 --only decode --decode-dtype bfloat16 --steps 1 --warmup 1"})
 public final class BenchCommand implements Callable<Integer> {
     enum ShapeName { small, smollm2, both }
+
+    enum Phase { all, decode }
+
+    enum WeightType { float32, bfloat16 }
 
     @Spec
     CommandSpec spec;
@@ -44,6 +50,17 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--decode-prompt", defaultValue = "16", description = "Prompt tokens before decoding. Default: ${DEFAULT-VALUE}.")
     int decodePrompt;
+
+    @Option(names = "--only", defaultValue = "all", description = "all | decode (machine limits and decode only, "
+            + "console summary only). Default: ${DEFAULT-VALUE}.")
+    Phase only;
+
+    @Option(names = "--decode-dtype", defaultValue = "float32", description = "Weights (and KV cache) of the decode "
+            + "model: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+    WeightType decodeDtype;
+
+    @Option(names = "--decode-batch", defaultValue = "1", description = "Rows decoded together. Default: ${DEFAULT-VALUE}.")
+    int decodeBatch;
 
     @Option(names = "--gemm-reps", defaultValue = "10", description = "Timed calls per sgemm shape and bandwidth passes. Default: ${DEFAULT-VALUE}.")
     int gemmReps;
@@ -68,6 +85,9 @@ public final class BenchCommand implements Callable<Integer> {
                 + decodeTokens);
         require(decodePrompt >= 1, "--decode-prompt must be >= 1, found " + decodePrompt);
         require(gemmReps >= 1, "--gemm-reps must be >= 1, found " + gemmReps);
+        require(decodeBatch >= 1, "--decode-batch must be >= 1, found " + decodeBatch);
+        require(out == null || only == Phase.all, "--out updates every section of the report; drop --only "
+                + only + " or --out");
         require(bandwidthMib >= 64, "--bandwidth-mib must be >= 64 (far above the caches), found " + bandwidthMib);
         List<BenchShape> shapes = switch (shape) {
             case small -> List.of(BenchShape.SMALL);
@@ -77,7 +97,8 @@ public final class BenchCommand implements Callable<Integer> {
         String command = "lora4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         PrintStream log = System.err;
         Benchmark.Report report = Benchmark.run(new Benchmark.Options(shapes, warmup, steps, decodePrompt, decodeTokens,
-                gemmReps, bandwidthMib * 1024L * 1024L, !noProfile, modelDir, command.strip()), log);
+                gemmReps, bandwidthMib * 1024L * 1024L, !noProfile, modelDir, command.strip(), only == Phase.decode,
+                decodeDtype == WeightType.bfloat16 ? DataType.BFLOAT16 : DataType.FLOAT, decodeBatch), log);
         PrintStream stdout = System.out;
         BenchReport.print(report, stdout);
         if (out != null) {
