@@ -1,6 +1,7 @@
 package org.lora4j.inference.decode;
 
 import jdk.incubator.vector.FloatVector;
+import org.lora4j.inference.model.VectorRows;
 import jdk.incubator.vector.VectorOperators;
 import org.lora4j.inference.model.RotaryEmbedding;
 
@@ -53,7 +54,7 @@ final class DecodeOps {
             int i = 0;
             for (; i < MatVec.F.loopBound(gb.length); i += MatVec.L) {
                 FloatVector gv = FloatVector.fromArray(MatVec.F, gb, i);
-                FloatVector sig = ONE.div(gv.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector sig = ONE.div(VectorRows.exp(gv.neg()).add(1f)); // reproducible exp (see VectorRows)
                 sig.mul(gv).mul(FloatVector.fromArray(MatVec.F, ub, i)).intoArray(ab, i);
             }
             for (; i < gb.length; i++) {

@@ -19,7 +19,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * fallback and the compiled SVML/tree-reduction code may round differently), so exp is {@link #exp} below, built
  * from exactly rounded operations only, and sums are accumulated per lane and added in lane order ({@link #sum}).
  */
-final class VectorRows {
+public final class VectorRows {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
@@ -47,7 +47,7 @@ final class VectorRows {
      * e^x per lane to about 1 ulp (Cephes' expf): x = n·ln2 + f with |f| ≤ ln2/2 (Cody–Waite), e^f by a degree-6
      * polynomial, 2ⁿ by building the exponent bits. Inputs below {@link #EXP_MIN} (masked scores, −1e30) give 0.
      */
-    static FloatVector exp(FloatVector x) {
+    public static FloatVector exp(FloatVector x) {
         var under = x.compare(VectorOperators.LT, EXP_MIN);
         FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
         FloatVector n = xc.fma(V_LOG2E, V_ROUND).sub(ROUND);             // round(x·log2 e)
