@@ -50,12 +50,14 @@ public final class VectorRows {
     public static FloatVector exp(FloatVector x) {
         var under = x.compare(VectorOperators.LT, EXP_MIN);
         FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector n = xc.fma(V_LOG2E, V_ROUND).sub(ROUND);             // round(x·log2 e)
+        FloatVector t = xc.fma(V_LOG2E, V_ROUND);                          // ROUND + n, n = round(x·log2 e)
+        FloatVector n = t.sub(ROUND);
         FloatVector f = n.fma(V_NEG_LN2_LO, n.fma(V_NEG_LN2_HI, xc));
         FloatVector p = V_P0.fma(f, V_P1).fma(f, V_P2).fma(f, V_P3).fma(f, V_P4).fma(f, V_P5);
         p = p.mul(f).fma(f, f).add(ONE);                                 // e^f ≈ 1 + f + f²·P(f)
-        FloatVector scale = n.convert(VectorOperators.F2I, 0).reinterpretAsInts().add(126)
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats(); // 2^(n−1): 2¹²⁸ would overflow the bits
+        // t's low mantissa bits hold n (its ulp is 1): shifting n + 126 into the exponent field gives 2^(n−1) without
+        // a float-to-int conversion (2¹²⁸ would overflow the bits, hence n − 1 and the ×2 below)
+        FloatVector scale = t.reinterpretAsInts().add(126).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(scale).mul(2f).blend(0f, under);
     }
 
