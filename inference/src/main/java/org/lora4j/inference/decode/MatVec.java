@@ -263,25 +263,36 @@ final class MatVec {
     }
 
     /**
-     * {@code y[o] += Σ_j B[o,j]·u[j]} for {@code o ∈ [from, to)}: the second factor of a LoRA branch, B {@code [out, r]}
-     * (r is small: a scalar loop).
+     * {@code y[o] += Σ_j B[o,j]·u[j]} for {@code o ∈ [from, to)}: the second factor of a LoRA branch, from
+     * {@code bt = Bᵀ [r, out]} (a heap copy: B's rows are only r values long, too short to vectorize along).
      */
-    static void addLowRank(NativeMatrix bm, int from, int to, float[] u, float[] y) {
-        int r = bm.cols;
-        for (int o = from; o < to; o++) {
-            ByteBuffer bb = bm.segment(o);
-            int row = bm.offset(o);
-            float s = 0;
-            if (bm.type == NativeMatrix.Type.F32) {
-                for (int j = 0; j < r; j++) {
-                    s += bb.getFloat(row + 4 * j) * u[j];
-                }
-            } else {
-                for (int j = 0; j < r; j++) {
-                    s += NativeMatrix.bf16ToFloat(bb.getShort(row + 2 * j)) * u[j];
-                }
+    static void addLowRank(float[] bt, int r, int out, int from, int to, float[] u, float[] y) {
+        int vecEnd = from + F.loopBound(to - from);
+        for (int j = 0; j < r; j++) {
+            FloatVector uj = FloatVector.broadcast(F, u[j]);
+            int col = j * out;
+            int o = from;
+            for (; o < vecEnd; o += L) {
+                FloatVector.fromArray(F, bt, col + o).fma(uj, FloatVector.fromArray(F, y, o)).intoArray(y, o);
             }
-            y[o] += s;
+            for (; o < to; o++) {
+                y[o] += bt[col + o] * u[j];
+            }
         }
+    }
+
+    /** {@code Bᵀ [r, out]} of B {@code [out, r]}, in FP32 on the heap. */
+    static float[] transposed(NativeMatrix bm) {
+        int out = bm.rows;
+        int r = bm.cols;
+        float[] row = new float[r];
+        float[] bt = new float[Math.multiplyExact(out, r)];
+        for (int o = 0; o < out; o++) {
+            bm.readRow(o, row, 0);
+            for (int j = 0; j < r; j++) {
+                bt[j * out + o] = row[j];
+            }
+        }
+        return bt;
     }
 }

@@ -107,15 +107,16 @@ class MatVecTest {
     @Test
     void lowRankAddsBTimesU() {
         for (DataType dtype : new DataType[] {DataType.FLOAT, DataType.BFLOAT16}) {
-            INDArray b = matrix(11, 4, dtype, 3);
+            int out = 45;                                            // a vector part and a tail
+            INDArray b = matrix(out, 4, dtype, 3);
             float[] u = {0.5f, -1f, 2f, 0.25f};
-            float[] y = new float[11];
+            float[] y = new float[out];
             y[5] = 1f;
-            MatVec.addLowRank(NativeMatrix.of(b), 2, 9, u, y);
+            MatVec.addLowRank(MatVec.transposed(NativeMatrix.of(b)), 4, out, 2, 40, u, y);
             double[][] bd = b.castTo(DataType.DOUBLE).toDoubleMatrix();
-            for (int o = 0; o < 11; o++) {
+            for (int o = 0; o < out; o++) {
                 double s = o == 5 ? 1 : 0;
-                if (o >= 2 && o < 9) {
+                if (o >= 2 && o < 40) {
                     for (int j = 0; j < 4; j++) {
                         s += bd[o][j] * u[j];
                     }
