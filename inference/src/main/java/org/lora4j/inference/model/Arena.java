@@ -109,11 +109,4 @@ public final class Arena {
     public long allocatedBytes() {
         return allocatedBytes;
     }
-
-    /** Drops every pooled array (their memory goes back once the GC finds them). */
-    public void clear() {
-        free.clear();
-        taken.clear();
-        allocatedBytes = 0;
-    }
 }

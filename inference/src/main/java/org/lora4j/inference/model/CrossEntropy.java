@@ -20,9 +20,6 @@ public final class CrossEntropy {
 
     /** The summed (not yet divided) loss, the number of scored tokens and each row's logsumexp. */
     public record Sum(double loss, long tokens, double[] logSumExp) {
-        public Sum(double loss, long tokens) {
-            this(loss, tokens, null);
-        }
     }
 
     /** logits {@code [N, V]}, targets {@code [N]} → Σ loss over scored rows, computed per row in double. */

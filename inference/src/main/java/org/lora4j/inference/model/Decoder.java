@@ -100,11 +100,6 @@ public final class Decoder {
     }
 
     /** Embedding lookup: ids {@code [N]} → rows of embed_tokens {@code [N, H]}. */
-    INDArray embed(int[] ids) {
-        return embed(ids, Arena.UNPOOLED);
-    }
-
-    /** As {@link #embed(int[])}, into a buffer from {@code arena}. */
     INDArray embed(int[] ids, Arena arena) {
         INDArray e = weights.embedTokens();
         int h = (int) e.size(1);

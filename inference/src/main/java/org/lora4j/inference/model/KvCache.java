@@ -4,7 +4,6 @@ import org.lora4j.inference.config.ModelConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Run state of incremental decoding: per layer, the keys (after RoPE) and values of every slot so far,
@@ -50,17 +49,6 @@ public final class KvCache {
         return values[layer];
     }
 
-    /** Writes k, v {@code [B, nKV, T, hd]} at slots {@code [length, length+T)} of {@code layer}. */
-    void write(int layer, INDArray k, INDArray v) {
-        int t = (int) k.size(2);
-        if (length + t > capacity) {
-            throw new IllegalStateException("KV cache holds " + capacity + " slots; " + length + " used, " + t
-                    + " more requested (raise the cache capacity or lower max_new_tokens)");
-        }
-        slots(keys[layer], length, length + t).assign(k);
-        slots(values[layer], length, length + t).assign(v);
-    }
-
     /**
      * Writes the rotated keys and the values of T new tokens, {@code k, v [B·T, nKV·hd]} in the projections'
      * layout, at slots {@code [length, length+T)} of {@code layer}.
@@ -90,21 +78,8 @@ public final class KvCache {
         }
     }
 
-    /** Keys of slots {@code [0, end)}: {@code [B, nKV, end, hd]}. */
-    INDArray keys(int layer, int end) {
-        return slots(keys[layer], 0, end);
-    }
-
-    INDArray values(int layer, int end) {
-        return slots(values[layer], 0, end);
-    }
-
     /** Marks {@code t} more slots as filled (after every layer has written them). */
     public void advance(int t) {
         length += t;
-    }
-
-    private static INDArray slots(INDArray a, int from, int to) {
-        return a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(from, to), NDArrayIndex.all());
     }
 }

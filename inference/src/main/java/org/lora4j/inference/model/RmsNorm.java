@@ -60,10 +60,6 @@ public final class RmsNorm {
         return backward(dy, weight, c, null, Arena.UNPOOLED);
     }
 
-    public static INDArray backward(INDArray dy, INDArray weight, Cache c, INDArray dWeight) {
-        return backward(dy, weight, c, dWeight, Arena.UNPOOLED);
-    }
-
     /**
      * As {@link #backward(INDArray, INDArray, Cache)}, adding the weight's gradient into {@code dWeight} if not null;
      * dx is a new buffer from {@code arena}.
